@@ -1,0 +1,58 @@
+package dev.deebert.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * A batch of tokenized rows as padded tensors. Padding goes at the end of each row, so positions of real
+ * tokens never depend on the batch: BERT counts from 0, RoBERTa from padding_idx + 1.
+ *
+ * @param ids [B, L] int64, pad id beyond each row's length
+ * @param typeIds [B, L] int64
+ * @param positions [B, L] int64
+ * @param maskBias [B, 1, 1, L] float32: 0 for tokens, -1e9 for padding, added to attention scores
+ */
+record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArray maskBias) {
+    static final float MASKED = -1e9f;
+
+    static BatchInputs of(NDManager manager, List<TokenizedText> rows, DeeBertConfig config) {
+        int width = rows.stream().mapToInt(TokenizedText::numTokens).max().orElse(0);
+        int batch = rows.size();
+        long[] ids = new long[batch * width];
+        long[] types = new long[batch * width];
+        long[] positions = new long[batch * width];
+        float[] mask = new float[batch * width];
+        boolean roberta = config.type() == ModelType.ROBERTA;
+        long pad = config.padId();
+        for (int r = 0; r < batch; r++) {
+            TokenizedText row = rows.get(r);
+            for (int t = 0; t < width; t++) {
+                int at = r * width + t;
+                boolean real = t < row.numTokens();
+                ids[at] = real ? checkedId(row.ids()[t], config) : pad;
+                types[at] = real && config.typeVocabSize() > 1 ? row.typeIds()[t] : 0;
+                positions[at] = roberta ? (real ? pad + 1 + t : pad) : t;
+                mask[at] = real ? 0f : MASKED;
+            }
+        }
+        Shape shape = new Shape(batch, width);
+        return new BatchInputs(manager.create(ids, shape), manager.create(types, shape),
+                manager.create(positions, shape), manager.create(mask, new Shape(batch, 1, 1, width)));
+    }
+
+    private static long checkedId(long id, DeeBertConfig config) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+        }
+        return id;
+    }
+
+    /** Longest position a row may reach for this config; RoBERTa reserves padding_idx + 1 slots. */
+    static int maxTokens(DeeBertConfig config) {
+        return config.type() == ModelType.ROBERTA
+                ? config.maxPositionEmbeddings() - config.padId() - 1
+                : config.maxPositionEmbeddings();
+    }
+}

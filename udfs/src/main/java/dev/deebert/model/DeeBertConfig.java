@@ -1,0 +1,156 @@
+package dev.deebert.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The Hugging Face config.json fields a DeeBERT model needs. Unknown fields are ignored on read so that
+ * configs written by transformers load unchanged.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DeeBertConfig(
+        @JsonProperty("model_type") String modelType,
+        @JsonProperty("vocab_size") int vocabSize,
+        @JsonProperty("hidden_size") int hiddenSize,
+        @JsonProperty("num_hidden_layers") int numHiddenLayers,
+        @JsonProperty("num_attention_heads") int numAttentionHeads,
+        @JsonProperty("intermediate_size") int intermediateSize,
+        @JsonProperty("hidden_act") String hiddenAct,
+        @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+        @JsonProperty("type_vocab_size") int typeVocabSize,
+        @JsonProperty("layer_norm_eps") double layerNormEps,
+        @JsonProperty("hidden_dropout_prob") double hiddenDropoutProb,
+        @JsonProperty("attention_probs_dropout_prob") double attentionProbsDropoutProb,
+        @JsonProperty("initializer_range") double initializerRange,
+        @JsonProperty("pad_token_id") Integer padTokenId,
+        @JsonProperty("num_labels") int numLabels,
+        @JsonProperty("id2label") Map<String, String> id2label,
+        @JsonProperty("label2id") Map<String, Integer> label2id)
+        implements Serializable {
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public DeeBertConfig {
+        if (id2label == null || id2label.isEmpty()) {
+            id2label = new TreeMap<>();
+            for (int i = 0; i < numLabels; i++) {
+                id2label.put(Integer.toString(i), "LABEL_" + i);
+            }
+        }
+        if (label2id == null || label2id.isEmpty()) {
+            label2id = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : id2label.entrySet()) {
+                label2id.put(e.getValue(), Integer.parseInt(e.getKey()));
+            }
+        }
+        if (hiddenAct == null) {
+            hiddenAct = "gelu";
+        }
+    }
+
+    /** A config for a classifier with the given label names, index = position in the list. */
+    public DeeBertConfig withLabels(List<String> labels) {
+        Map<String, String> names = new TreeMap<>();
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        for (int i = 0; i < labels.size(); i++) {
+            names.put(Integer.toString(i), labels.get(i));
+            ids.put(labels.get(i), i);
+        }
+        return new DeeBertConfig(modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+                intermediateSize, hiddenAct, maxPositionEmbeddings, typeVocabSize, layerNormEps,
+                hiddenDropoutProb, attentionProbsDropoutProb, initializerRange, padTokenId,
+                labels.size(), names, ids);
+    }
+
+    @JsonIgnore
+    public ModelType type() {
+        return ModelType.parse(modelType);
+    }
+
+    @JsonIgnore
+    public int headSize() {
+        return hiddenSize / numAttentionHeads;
+    }
+
+    /** Token id that marks padding: RoBERTa's position ids are counted from it. */
+    @JsonIgnore
+    public int padId() {
+        return padTokenId != null ? padTokenId : (type() == ModelType.ROBERTA ? 1 : 0);
+    }
+
+    public String labelName(int index) {
+        String name = id2label.get(Integer.toString(index));
+        return name != null ? name : "LABEL_" + index;
+    }
+
+    /** Checks the fields are self-consistent; throws one message naming every problem found. */
+    public DeeBertConfig validate() {
+        StringBuilder problems = new StringBuilder();
+        type();
+        requirePositive(problems, "vocab_size", vocabSize);
+        requirePositive(problems, "hidden_size", hiddenSize);
+        requirePositive(problems, "num_hidden_layers", numHiddenLayers);
+        requirePositive(problems, "num_attention_heads", numAttentionHeads);
+        requirePositive(problems, "intermediate_size", intermediateSize);
+        requirePositive(problems, "max_position_embeddings", maxPositionEmbeddings);
+        requirePositive(problems, "type_vocab_size", typeVocabSize);
+        if (numAttentionHeads > 0 && hiddenSize % numAttentionHeads != 0) {
+            problems.append("hidden_size ").append(hiddenSize)
+                    .append(" is not a multiple of num_attention_heads ").append(numAttentionHeads).append("; ");
+        }
+        if (!(layerNormEps > 0) || !Double.isFinite(layerNormEps)) {
+            problems.append("layer_norm_eps must be a positive number; ");
+        }
+        if (numLabels < 2) {
+            problems.append("num_labels must be at least 2, got ").append(numLabels).append("; ");
+        }
+        if (id2label.size() != numLabels) {
+            problems.append("id2label has ").append(id2label.size()).append(" entries but num_labels is ")
+                    .append(numLabels).append("; ");
+        }
+        for (int i = 0; i < numLabels; i++) {
+            if (!id2label.containsKey(Integer.toString(i))) {
+                problems.append("id2label lacks index ").append(i).append("; ");
+            }
+        }
+        if (!"gelu".equals(hiddenAct)) {
+            problems.append("hidden_act '").append(hiddenAct).append("' is not supported (only gelu); ");
+        }
+        if (problems.length() > 0) {
+            throw new ModelFormatException("config.json: " + problems.substring(0, problems.length() - 2));
+        }
+        return this;
+    }
+
+    private static void requirePositive(StringBuilder problems, String field, int value) {
+        if (value <= 0) {
+            problems.append(field).append(" must be positive, got ").append(value).append("; ");
+        }
+    }
+
+    public static DeeBertConfig read(Path file) {
+        try {
+            return JSON.readValue(file.toFile(), DeeBertConfig.class).validate();
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": not a readable config.json: " + e.getMessage(), e);
+        }
+    }
+
+    public void write(Path file) throws IOException {
+        Files.writeString(file, JSON.writeValueAsString(this));
+    }
+}

@@ -1,0 +1,197 @@
+package dev.deebert.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A model directory: {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}. Opening one
+ * checks everything that can be checked without loading the weights (files, config, header shapes and
+ * dtypes, tokenizer vocabulary), so a driver can refuse a bad model before any task starts.
+ */
+public record ModelDirectory(Path dir, DeeBertConfig config) {
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String TOKENIZER = "tokenizer.json";
+    /** Pickle checkpoints run code when loaded; we never open them. */
+    private static final List<String> PICKLE_SUFFIXES = List.of(".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt");
+
+    public static ModelDirectory open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir + ": model directory does not exist");
+        }
+        refusePickle(dir);
+        for (String name : List.of(CONFIG, WEIGHTS, TOKENIZER)) {
+            if (!Files.isRegularFile(dir.resolve(name))) {
+                throw new ModelFormatException(dir + ": missing " + name);
+            }
+        }
+        DeeBertConfig config = DeeBertConfig.read(dir.resolve(CONFIG));
+        checkHeader(dir.resolve(WEIGHTS), config);
+        checkTokenizer(dir.resolve(TOKENIZER), config);
+        return new ModelDirectory(dir, config);
+    }
+
+    private static void refusePickle(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            List<String> pickles = files.map(p -> p.getFileName().toString())
+                    .filter(n -> PICKLE_SUFFIXES.stream().anyMatch(n::endsWith)).sorted().toList();
+            if (!pickles.isEmpty()) {
+                throw new ModelFormatException(dir + ": holds pickle checkpoint(s) " + pickles
+                        + "; pickle can run arbitrary code and is never loaded. Convert to safetensors with: "
+                        + "python -c \"import torch, safetensors.torch as st; "
+                        + "st.save_file(torch.load('pytorch_model.bin'), 'model.safetensors')\" "
+                        + "(in a trusted environment), then remove the pickle file");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void checkHeader(Path weights, DeeBertConfig config) {
+        Map<String, SafeTensorsFile.Entry> header = SafeTensorsFile.readHeader(weights);
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Shape> e : DeeBertWeights.expectedShapes(config).entrySet()) {
+            String name = DeeBertWeights.fileName(config, e.getKey());
+            SafeTensorsFile.Entry entry = header.get(name);
+            if (entry == null) {
+                problems.add("missing tensor " + name);
+            } else if (!"F32".equals(entry.dtype())) {
+                problems.add(name + " has dtype " + entry.dtype() + ", expected F32");
+            } else if (!Arrays.equals(entry.shape(), e.getValue().getShape())) {
+                problems.add(name + " has shape " + Arrays.toString(entry.shape()) + ", expected " + e.getValue());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ModelFormatException(weights + " does not match config.json: " + String.join("; ", problems));
+        }
+    }
+
+    /** A tokenizer that can emit ids beyond the embedding table would fail (or worse) on some rows only. */
+    private static void checkTokenizer(Path tokenizer, DeeBertConfig config) {
+        long maxId = -1;
+        try {
+            JsonNode root = new ObjectMapper().readTree(tokenizer.toFile());
+            JsonNode vocab = root.path("model").path("vocab");
+            if (vocab.isObject()) {
+                for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
+                    maxId = Math.max(maxId, id.asLong());
+                }
+            } else if (vocab.isArray()) {
+                maxId = vocab.size() - 1;
+            }
+            for (JsonNode added : root.path("added_tokens")) {
+                maxId = Math.max(maxId, added.path("id").asLong());
+            }
+        } catch (IOException e) {
+            throw new ModelFormatException(tokenizer + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (maxId < 0) {
+            throw new ModelFormatException(tokenizer + ": has no vocabulary");
+        }
+        if (maxId >= config.vocabSize()) {
+            throw new ModelFormatException(tokenizer + ": token ids reach " + maxId + " but config.json vocab_size is "
+                    + config.vocabSize() + " (tokenizer and model do not belong together)");
+        }
+    }
+
+    public Path weightsFile() {
+        return dir.resolve(WEIGHTS);
+    }
+
+    public Path tokenizerFile() {
+        return dir.resolve(TOKENIZER);
+    }
+
+    /** Loads and fully checks the weights (including NaN/Inf) into {@code manager}. */
+    public DeeBertWeights loadWeights(NDManager manager) {
+        return DeeBertWeights.from(config, SafeTensorsFile.read(weightsFile(), manager), weightsFile());
+    }
+
+    /** Loads the tokenizer, checking the length fits the position table. */
+    public DeeBertTokenizer tokenizer(int maxSeqLen) {
+        int limit = BatchInputs.maxTokens(config);
+        if (maxSeqLen > limit) {
+            throw new IllegalArgumentException("max sequence length " + maxSeqLen + " exceeds the model's "
+                    + limit + " positions");
+        }
+        return DeeBertTokenizer.load(tokenizerFile(), maxSeqLen);
+    }
+
+    /** SHA-256 of model.safetensors: identifies the model version in outputs. */
+    public String weightsSha256() {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(weightsFile()),
+                MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Writes a model directory atomically: everything goes to a sibling temp directory that is renamed into
+     * place, so readers never see half a model.
+     */
+    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson) throws IOException {
+        Path parent = dir.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path temp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
+        weights.config().write(temp.resolve(CONFIG));
+        SafeTensorsFile.write(weights.toNamedList(), temp.resolve(WEIGHTS));
+        Files.copy(tokenizerJson, temp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+        replace(temp, dir);
+        return open(dir);
+    }
+
+    /** Moves {@code from} onto {@code to}, replacing an existing directory as late as possible. */
+    public static void replace(Path from, Path to) throws IOException {
+        if (Files.exists(to)) {
+            Path old = to.resolveSibling("." + to.getFileName() + ".old");
+            deleteRecursively(old);
+            Files.move(to, old, StandardCopyOption.ATOMIC_MOVE);
+            moveAtomically(from, to);
+            deleteRecursively(old);
+        } else {
+            moveAtomically(from, to);
+        }
+    }
+
+    private static void moveAtomically(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    public static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package dev.deebert.model;
+
+/**
+ * The outcome for one row.
+ *
+ * @param labelIndex argmax of the exit's logits
+ * @param logits the logits of the exit the row left by
+ * @param probabilities softmax of those logits
+ * @param entropy entropy of those probabilities (natural log)
+ * @param exitLayer 1..N: the layer after which the row left (N = the final head)
+ * @param layersComputed encoder layers run for this row (= exitLayer with early exit, N when traced)
+ * @param numTokens tokens fed to the encoder, special tokens included
+ * @param truncated whether the text was cut to the maximum sequence length
+ * @param rampLogits when traced: logits of every ramp 1..N-1 ([N-1][C]); otherwise null
+ */
+public record Prediction(int labelIndex, float[] logits, float[] probabilities, double entropy, int exitLayer,
+                         int layersComputed, int numTokens, boolean truncated, float[][] rampLogits) {
+
+    static Prediction exit(float[] logits, int exitLayer, int layersComputed, TokenizedText text,
+                           float[][] rampLogits) {
+        return new Prediction(Entropy.argmax(logits), logits, Entropy.softmax(logits), Entropy.of(logits),
+                exitLayer, layersComputed, text.numTokens(), text.truncated(), rampLogits);
+    }
+}

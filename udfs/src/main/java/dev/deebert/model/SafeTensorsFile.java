@@ -1,0 +1,137 @@
+package dev.deebert.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads and writes model.safetensors through DJL's codec, after checking the header against the file.
+ *
+ * <p>DJL allocates whatever the header claims before reading, so a hostile or truncated file would
+ * exhaust memory or fail deep inside; this class checks every offset, shape and dtype against the real
+ * file size first and names the tensor at fault.
+ */
+public final class SafeTensorsFile {
+    /** Headers of real models are a few hundred KB; anything larger is not a model header. */
+    private static final long MAX_HEADER_BYTES = 64L << 20;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafeTensorsFile() {}
+
+    /** One tensor's entry in the header. */
+    public record Entry(String dtype, long[] shape, long begin, long end) {}
+
+    /** Parses and checks the header; never reads the tensor data. */
+    public static Map<String, Entry> readHeader(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long fileSize = channel.size();
+            if (fileSize < 8) {
+                throw bad(file, "file is " + fileSize + " bytes, too short for a header");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(lengthBytes, 0);
+            long headerLength = lengthBytes.getLong(0);
+            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > fileSize - 8) {
+                throw bad(file, "header claims " + headerLength + " bytes but the file has " + fileSize);
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            channel.read(header, 8);
+            JsonNode root = JSON.readTree(header.array());
+            long dataSize = fileSize - 8 - headerLength;
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                if (!"__metadata__".equals(field.getKey())) {
+                    entries.put(field.getKey(), entry(file, field.getKey(), field.getValue(), dataSize));
+                }
+            }
+            long covered = entries.values().stream().mapToLong(e -> e.end).max().orElse(0);
+            if (covered != dataSize) {
+                throw bad(file, "tensors cover " + covered + " data bytes but the file holds " + dataSize
+                        + (covered > dataSize ? " (truncated file?)" : ""));
+            }
+            return entries;
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read safetensors header: " + e.getMessage(), e);
+        }
+    }
+
+    private static Entry entry(Path file, String name, JsonNode node, long dataSize) {
+        JsonNode shapeNode = node.get("shape");
+        JsonNode offsets = node.get("data_offsets");
+        JsonNode dtype = node.get("dtype");
+        if (shapeNode == null || offsets == null || dtype == null || offsets.size() != 2) {
+            throw bad(file, "tensor '" + name + "' has a malformed header entry");
+        }
+        long[] shape = new long[shapeNode.size()];
+        long elements = 1;
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = shapeNode.get(i).asLong(-1);
+            if (shape[i] < 0 || shape[i] > dataSize) {
+                throw bad(file, "tensor '" + name + "' has an impossible dimension " + shapeNode.get(i));
+            }
+            elements = Math.multiplyExact(elements, shape[i]);
+        }
+        long begin = offsets.get(0).asLong(-1);
+        long end = offsets.get(1).asLong(-1);
+        if (begin < 0 || end < begin || end > dataSize) {
+            throw bad(file, "tensor '" + name + "' claims bytes [" + begin + ", " + end + ") beyond the "
+                    + dataSize + " data bytes in the file (truncated or corrupt)");
+        }
+        int width = switch (dtype.asText()) {
+            case "F32", "I32" -> 4;
+            case "F16", "BF16", "I16" -> 2;
+            case "F64", "I64" -> 8;
+            case "U8", "I8", "BOOL" -> 1;
+            default -> throw bad(file, "tensor '" + name + "' has unknown dtype " + dtype.asText());
+        };
+        if (elements * width != end - begin) {
+            throw bad(file, "tensor '" + name + "' shape needs " + elements * width + " bytes but its offsets span "
+                    + (end - begin));
+        }
+        return new Entry(dtype.asText(), shape, begin, end);
+    }
+
+    /** Loads every tensor (named) after {@link #readHeader} accepted the file. */
+    public static NDList read(Path file, NDManager manager) {
+        readHeader(file);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+            return NDList.decode(manager, in);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException(file + ": cannot decode tensors: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes named tensors; the caller writes to a temporary file and renames for atomicity. */
+    public static void write(NDList tensors, Path file) throws IOException {
+        for (NDArray tensor : tensors) {
+            if (tensor.getName() == null) {
+                throw new IllegalArgumentException("every tensor written to safetensors needs a name");
+            }
+        }
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+            tensors.encode(out, NDList.Encoding.SAFETENSORS);
+        }
+    }
+
+    private static ModelFormatException bad(Path file, String problem) {
+        return new ModelFormatException(file + ": " + problem);
+    }
+}
