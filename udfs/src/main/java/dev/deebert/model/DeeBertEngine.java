@@ -79,7 +79,7 @@ public final class DeeBertEngine implements AutoCloseable {
         if (rows.isEmpty()) {
             return List.of();
         }
-        float[][][] ramps = traced ? new float[rows.size()][layers - 1][] : null;
+        float[][][] traces = traced ? new float[rows.size()][layers][] : null;
         try (NDManager batch = manager.newSubManager()) {
             BatchInputs inputs = BatchInputs.of(batch, rows, config);
             NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
@@ -94,7 +94,7 @@ public final class DeeBertEngine implements AutoCloseable {
                     next = network.layer(layer - 1, hidden, mask);
                     float[] logits = (layer < layers ? network.rampLogits(layer - 1, next) : network.finalLogits(next))
                             .toFloatArray();
-                    int[] staying = decide(rows, running, layer, logits, policy, traced, ramps, results);
+                    int[] staying = decide(rows, running, layer, logits, policy, traces, results);
                     if (staying.length < running.length && staying.length > 0) {
                         int width = Arrays.stream(staying).map(i -> rows.get(i).numTokens()).max().orElse(1);
                         NDArray keep = batch.create(positionsIn(running, staying));
@@ -121,19 +121,22 @@ public final class DeeBertEngine implements AutoCloseable {
      * {@code logits} is [running.length, C] flattened.
      */
     private int[] decide(List<TokenizedText> rows, int[] running, int layer, float[] logits, ExitPolicy policy,
-                         boolean traced, float[][][] ramps, Prediction[] results) {
+                         float[][][] traces, Prediction[] results) {
         int labels = config.numLabels();
         int layers = config.numHiddenLayers();
         List<Integer> staying = new ArrayList<>();
         for (int i = 0; i < running.length; i++) {
             int row = running[i];
             float[] rowLogits = Arrays.copyOfRange(logits, i * labels, (i + 1) * labels);
-            if (layer == layers) {
-                results[row] = traced ? tracedExit(rows.get(row), ramps[row], rowLogits, policy)
-                        : Prediction.exit(rowLogits, layer, layer, rows.get(row), null);
-            } else if (traced) {
-                ramps[row][layer - 1] = rowLogits;
-                staying.add(row);
+            if (traces != null) {
+                traces[row][layer - 1] = rowLogits;
+                if (layer == layers) {
+                    results[row] = tracedExit(rows.get(row), traces[row], policy);
+                } else {
+                    staying.add(row);
+                }
+            } else if (layer == layers) {
+                results[row] = Prediction.exit(rowLogits, layer, layer, rows.get(row), null);
             } else if (policy.exitsAt(layer, Entropy.of(rowLogits))) {
                 results[row] = Prediction.exit(rowLogits, layer, layer, rows.get(row), null);
             } else {
@@ -143,14 +146,14 @@ public final class DeeBertEngine implements AutoCloseable {
         return staying.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private Prediction tracedExit(TokenizedText text, float[][] ramps, float[] finalLogits, ExitPolicy policy) {
+    /** The exit {@code policy} picks from a full trace: {@code exits[l - 1]} holds the logits after layer l. */
+    private Prediction tracedExit(TokenizedText text, float[][] exits, ExitPolicy policy) {
         int layers = config.numHiddenLayers();
-        for (int layer = 1; layer < layers; layer++) {
-            if (policy.exitsAt(layer, Entropy.of(ramps[layer - 1]))) {
-                return Prediction.exit(ramps[layer - 1], layer, layers, text, ramps);
-            }
+        int layer = 1;
+        while (layer < layers && !policy.exitsAt(layer, Entropy.of(exits[layer - 1]))) {
+            layer++;
         }
-        return Prediction.exit(finalLogits, layers, layers, text, ramps);
+        return Prediction.exit(exits[layer - 1], layer, layers, text, exits);
     }
 
     /** Indices into {@code running} of the rows in {@code staying} (both in ascending input order). */

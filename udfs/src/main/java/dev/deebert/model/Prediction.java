@@ -11,14 +11,15 @@ package dev.deebert.model;
  * @param layersComputed encoder layers run for this row (= exitLayer with early exit, N when traced)
  * @param numTokens tokens fed to the encoder, special tokens included
  * @param truncated whether the text was cut to the maximum sequence length
- * @param rampLogits when traced: logits of every ramp 1..N-1 ([N-1][C]); otherwise null
+ * @param layerLogits when traced: the logits of every exit, ramps 1..N-1 then the final head ([N][C]);
+ *     otherwise null
  */
 public record Prediction(int labelIndex, float[] logits, float[] probabilities, double entropy, int exitLayer,
-                         int layersComputed, int numTokens, boolean truncated, float[][] rampLogits) {
+                         int layersComputed, int numTokens, boolean truncated, float[][] layerLogits) {
 
     static Prediction exit(float[] logits, int exitLayer, int layersComputed, TokenizedText text,
-                           float[][] rampLogits) {
+                           float[][] layerLogits) {
         return new Prediction(Entropy.argmax(logits), logits, Entropy.softmax(logits), Entropy.of(logits),
-                exitLayer, layersComputed, text.numTokens(), text.truncated(), rampLogits);
+                exitLayer, layersComputed, text.numTokens(), text.truncated(), layerLogits);
     }
 }

@@ -1,0 +1,24 @@
+package dev.deebert.job;
+
+import dev.deebert.model.ModelFormatException;
+import picocli.CommandLine;
+
+/**
+ * Turns the errors a user can fix (bad model, bad input, bad option) into one line and exit code 2;
+ * anything else keeps its stack trace and exits 1.
+ */
+final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
+    static final int USER_ERROR = 2;
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        if (e instanceof ModelFormatException || e instanceof IllegalArgumentException
+                || e instanceof java.io.FileNotFoundException || e instanceof java.nio.file.NoSuchFileException) {
+            cli.getErr().println("deebert " + cli.getCommandName() + ": " + e.getMessage());
+            return USER_ERROR;
+        }
+        cli.getErr().println("deebert " + cli.getCommandName() + " failed:");
+        e.printStackTrace(cli.getErr());
+        return 1;
+    }
+}
