@@ -3,9 +3,10 @@ package dev.deebert.model;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.IValue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -37,7 +38,10 @@ final class BFloat16Cast implements AutoCloseable {
 
     /** The same values as bfloat16, attached to {@code x}'s manager. */
     NDArray apply(NDArray x) {
-        return IValueUtils.forward(block, new NDList(x), false).singletonOrThrow();
+        // IValues rather than an NDList: DJL passes named NDArrays (all loaded weights) as a Dict.
+        try (IValue in = IValue.from((PtNDArray) x); IValue out = block.forward(in)) {
+            return out.toTensor((PtNDManager) x.getManager());
+        }
     }
 
     @Override

@@ -125,6 +125,19 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         return DeeBertWeights.from(config, SafeTensorsFile.read(weightsFile(), manager), weightsFile());
     }
 
+    /**
+     * Everything {@link #open} checks plus the tensor values (NaN/Inf): what a driver runs once before any
+     * task starts, so that no executor is the first to find a broken model.
+     */
+    public ModelDirectory verify() {
+        try (NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+            loadWeights(manager);
+        }
+        try (DeeBertTokenizer tokenizer = DeeBertTokenizer.load(tokenizerFile(), 2)) {
+            return this;
+        }
+    }
+
     /** Loads the tokenizer, checking the length fits the position table. */
     public DeeBertTokenizer tokenizer(int maxSeqLen) {
         int limit = BatchInputs.maxTokens(config);
