@@ -44,8 +44,36 @@ public final class DeeBertTokenizer implements AutoCloseable {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
-        Encoding encoding = textB == null ? tokenizer.encode(text) : tokenizer.encode(text, textB);
+        Encoding encoding = textB == null ? tokenizer.encode(wellFormed(text))
+                : tokenizer.encode(wellFormed(text), wellFormed(textB));
         return new TokenizedText(encoding.getIds(), encoding.getTypeIds(), encoding.exceedMaxLength());
+    }
+
+    /**
+     * Replaces unpaired UTF-16 surrogates with U+FFFD: they have no UTF-8 form, and the native tokenizer
+     * must only ever see valid Unicode.
+     */
+    static String wellFormed(String text) {
+        StringBuilder fixed = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            if (paired) {
+                if (fixed != null) {
+                    fixed.append(c).append(text.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (fixed == null) {
+                    fixed = new StringBuilder(text.length()).append(text, 0, i);
+                }
+                fixed.append('\uFFFD');
+            } else if (fixed != null) {
+                fixed.append(c);
+            }
+        }
+        return fixed == null ? text : fixed.toString();
     }
 
     @Override

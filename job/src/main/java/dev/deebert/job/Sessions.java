@@ -1,0 +1,18 @@
+package dev.deebert.job;
+
+import org.apache.spark.sql.SparkSession;
+
+/** The Spark session of a command: whatever spark-submit configured, with Delta Lake switched on. */
+public final class Sessions {
+    private Sessions() {}
+
+    public static SparkSession getOrCreate(String appName) {
+        SparkSession.Builder builder = SparkSession.builder().appName(appName)
+                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+        if (System.getProperty("spark.master") == null) {
+            builder.master("local[*]");
+        }
+        return builder.getOrCreate();
+    }
+}

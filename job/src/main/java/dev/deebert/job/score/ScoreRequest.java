@@ -1,0 +1,46 @@
+package dev.deebert.job.score;
+
+import dev.deebert.job.InputFormat;
+import dev.deebert.model.Precision;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A scoring run as the user asked for it, checked on the driver before anything starts.
+ *
+ * @param idCol input column holding row ids, or null to derive stable ids from the text
+ * @param textBCol second text of pair tasks, or null
+ * @param keepCols input columns copied to the predictions
+ * @param partitions number of partitions to score in, or 0 to keep the input's (at least the cluster's
+ *     default parallelism)
+ */
+public record ScoreRequest(Path model, Path input, InputFormat format, String idCol, String textCol,
+                           String textBCol, List<String> keepCols, Path output, double threshold, String runId,
+                           int batchSize, Precision precision, int partitions, int maxSeqLen) {
+    private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+    public ScoreRequest {
+        if (!(threshold >= 0) || Double.isInfinite(threshold)) {
+            throw new IllegalArgumentException("--threshold must be a finite number >= 0, got " + threshold);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        }
+        if (partitions < 0) {
+            throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
+        }
+        if (!RUN_ID.matcher(runId).matches()) {
+            throw new IllegalArgumentException("--run-id '" + runId + "' must be 1-128 letters, digits, '.', '_', ':'"
+                    + " or '-', starting with a letter or digit");
+        }
+        if (!Files.exists(input)) {
+            throw new IllegalArgumentException("--input " + input + " does not exist");
+        }
+        if (!Files.isReadable(input)) {
+            throw new IllegalArgumentException("--input " + input + " is not readable");
+        }
+        keepCols = List.copyOf(keepCols);
+    }
+}

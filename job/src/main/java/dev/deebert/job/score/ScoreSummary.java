@@ -1,0 +1,57 @@
+package dev.deebert.job.score;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Row;
+
+/**
+ * Totals of a run, summed from its partition stats.
+ *
+ * @param exitHistogram rows that left after each layer (index 0 = layer 1)
+ */
+public record ScoreSummary(String runId, long rows, long rowsFailed, long layersComputed, long layersFull,
+                           long[] exitHistogram, double wallSeconds, RunTables tables) {
+
+    static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, RunTables tables) {
+        long rows = 0;
+        long failed = 0;
+        long computed = 0;
+        long full = 0;
+        long[] histogram = new long[numLayers];
+        for (Row s : stats) {
+            rows += s.<Long>getAs("rows");
+            failed += s.<Long>getAs("rows_failed");
+            computed += s.<Long>getAs("layers_computed");
+            full += s.<Long>getAs("layers_full");
+            List<Long> h = s.getList(s.fieldIndex("exit_histogram"));
+            for (int i = 0; i < numLayers; i++) {
+                histogram[i] += h.get(i);
+            }
+        }
+        return new ScoreSummary(runId, rows, failed, computed, full, histogram, wallSeconds, tables);
+    }
+
+    /** Share of encoder layers not run: 1 - layers computed / (scored rows x N). */
+    public double expectedSaving() {
+        return layersFull == 0 ? 0 : 1.0 - (double) layersComputed / layersFull;
+    }
+
+    public double rowsPerSecond() {
+        return wallSeconds == 0 ? 0 : rows / wallSeconds;
+    }
+
+    void print(PrintWriter out) {
+        out.printf("run %s: %d rows (%d failed) in %.1f s, %.1f rows/s%n", runId, rows, rowsFailed, wallSeconds,
+                rowsPerSecond());
+        out.printf("expected saving %.1f%% (%d of %d layers computed)%n", 100 * expectedSaving(), layersComputed,
+                layersFull);
+        long most = Math.max(1, Arrays.stream(exitHistogram).max().orElse(1));
+        out.println("exit layer histogram:");
+        for (int i = 0; i < exitHistogram.length; i++) {
+            out.printf("  %2d %8d %s%n", i + 1, exitHistogram[i], "#".repeat((int) (40 * exitHistogram[i] / most)));
+        }
+        out.printf("tables: %s, %s, %s%n", tables.predictions(), tables.partitionStats(), tables.runs());
+        out.flush();
+    }
+}

@@ -1,0 +1,226 @@
+package dev.deebert.tests.score;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.job.DeeBertMain;
+import dev.deebert.job.InputFormat;
+import dev.deebert.job.score.ScoreJob;
+import dev.deebert.job.score.ScoreRequest;
+import dev.deebert.job.score.ScoreSummary;
+import dev.deebert.model.Precision;
+import dev.deebert.score.PartitionScorer;
+import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.SparkTestSession;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scoring job end to end: real Spark local[2], real Delta tables on disk, real PyTorch. */
+class ScoreJobTest {
+    private static final int LAYERS = 3;
+    private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
+            + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
+
+    @TempDir
+    static Path tmp;
+    static SparkSession spark;
+    static Path corpus;
+    static final int ROWS = 240;
+
+    @BeforeAll
+    static void writeCorpus() throws IOException {
+        spark = SparkTestSession.get();
+        corpus = tmp.resolve("corpus.jsonl");
+        Random random = new Random(11);
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < ROWS; i++) {
+            StringBuilder text = new StringBuilder();
+            for (int w = random.nextInt(25); w >= 0; w--) {
+                text.append(WORDS[random.nextInt(WORDS.length)]).append(' ');
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("doc", "doc-" + i);
+            row.put("text", text.toString().trim());
+            row.put("source", i % 2 == 0 ? "even" : "odd");
+            lines.add(json.writeValueAsString(row));
+        }
+        Files.write(corpus, lines, StandardCharsets.UTF_8);
+    }
+
+    private static ScoreRequest request(Path input, Path output, double threshold, String runId, String idCol) {
+        return new ScoreRequest(Fixtures.golden("bert"), input, InputFormat.guess(input), idCol, "text", null,
+                List.of("source"), output, threshold, runId, 16, Precision.FP32, 3, 24);
+    }
+
+    private static Dataset<Row> table(Path root, String name) {
+        return spark.read().format("delta").load(root.resolve(name).toString());
+    }
+
+    @Test
+    void everyRowScoredOnceAndStatsAddUp() {
+        Path out = tmp.resolve("e2e");
+        double threshold = 0.9;
+        ScoreSummary summary = new ScoreJob(spark).run(request(corpus, out, threshold, "r1", "doc"));
+
+        Dataset<Row> predictions = table(out, "predictions");
+        assertEquals(ROWS, predictions.count());
+        assertEquals(ROWS, predictions.select("id").distinct().count());
+        assertEquals(0, predictions.filter(col("error").isNotNull()).count());
+        assertEquals(0, predictions.filter(col("exit_layer").lt(1).or(col("exit_layer").gt(LAYERS))).count());
+        assertEquals(ROWS, predictions.filter(col("source").isin("even", "odd")).count(), "pass-through column");
+
+        Dataset<Row> stats = table(out, "partition_stats");
+        assertEquals(3, stats.count(), "one stats row per partition");
+        long layersFromPredictions = predictions.agg(org.apache.spark.sql.functions.sum("exit_layer")).first().getLong(0);
+        long layersFromStats = stats.agg(org.apache.spark.sql.functions.sum("layers_computed")).first().getLong(0);
+        assertEquals(layersFromPredictions, layersFromStats);
+        assertEquals(ROWS, stats.agg(org.apache.spark.sql.functions.sum("rows")).first().getLong(0));
+        assertEquals(ROWS * LAYERS, summary.layersFull());
+
+        Row run = table(out, "runs").first();
+        assertEquals("succeeded", run.<String>getAs("status"));
+        assertEquals(ROWS, run.<Long>getAs("rows"));
+        double expected = 1.0 - (double) layersFromPredictions / (ROWS * LAYERS);
+        assertEquals(expected, run.<Double>getAs("expected_saving"), 1e-12);
+        assertEquals(expected, summary.expectedSaving(), 1e-12);
+        assertTrue(expected > 0, "a threshold near ln(3) exits some rows early");
+    }
+
+    @Test
+    void zeroThresholdRunsEveryLayerAndLargerThresholdsExitEarlier() {
+        Path out = tmp.resolve("thresholds");
+        double previous = Double.MAX_VALUE;
+        for (double threshold : new double[] {0, 0.95, 1.05}) {
+            String runId = "s" + threshold;
+            new ScoreJob(spark).run(request(corpus, out, threshold, runId, null));
+            Dataset<Row> run = table(out, "predictions").filter(col("run_id").equalTo(runId));
+            double meanExit = run.agg(org.apache.spark.sql.functions.avg("exit_layer")).first().getDouble(0);
+            if (threshold == 0) {
+                assertEquals(LAYERS, meanExit, 0.0);
+            }
+            assertTrue(meanExit < previous, "S=" + threshold + " mean exit " + meanExit + " after " + previous);
+            previous = meanExit;
+        }
+        assertEquals(3 * ROWS, table(out, "predictions").count());
+    }
+
+    @Test
+    void derivedIdsAreStableAcrossReruns() {
+        Path out = tmp.resolve("ids");
+        new ScoreJob(spark).run(request(corpus, out, 0.5, "a", null));
+        new ScoreJob(spark).run(new ScoreRequest(Fixtures.golden("bert"), corpus, InputFormat.JSON, null, "text",
+                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, 5, 24));
+        Dataset<Row> a = table(out, "predictions").filter(col("run_id").equalTo("a")).select("id");
+        Dataset<Row> b = table(out, "predictions").filter(col("run_id").equalTo("b")).select("id");
+        assertEquals(ROWS, a.distinct().count());
+        assertEquals(0, a.except(b).count());
+    }
+
+    @Test
+    void rerunOfARunIdReplacesItsRows() {
+        Path out = tmp.resolve("rerun");
+        new ScoreJob(spark).run(request(corpus, out, 0.5, "same", "doc"));
+        new ScoreJob(spark).run(request(corpus, out, 0.5, "same", "doc"));
+        assertEquals(ROWS, table(out, "predictions").count());
+        assertEquals(3, table(out, "partition_stats").count());
+        assertEquals(1, table(out, "runs").count());
+    }
+
+    @Test
+    void aFailedFirstAttemptIsRetriedWithoutDuplicates() {
+        Path out = tmp.resolve("retry");
+        spark.sparkContext().setLocalProperty(PartitionScorer.FAIL_FIRST_ATTEMPT_OF_PARTITION, "1");
+        try {
+            new ScoreJob(spark).run(request(corpus, out, 0.5, "retry", "doc"));
+        } finally {
+            spark.sparkContext().setLocalProperty(PartitionScorer.FAIL_FIRST_ATTEMPT_OF_PARTITION, null);
+        }
+        assertEquals(ROWS, table(out, "predictions").count());
+        assertEquals(ROWS, table(out, "predictions").select("id").distinct().count());
+        Dataset<Row> stats = table(out, "partition_stats");
+        assertEquals(3, stats.count());
+        assertEquals(1, stats.filter(col("partition_id").equalTo(1)).first().<Integer>getAs("task_attempt"));
+    }
+
+    @Test
+    void hostileRowsAreAllPresentWithAPredictionOrAnError() throws IOException {
+        Path input = tmp.resolve("hostile.jsonl");
+        List<String> texts = new ArrayList<>(List.of("", "   \t\n ", "ctrl \u0000\u0001\u0007\u001b end",
+                "lone \ud800 high and \udc00 low", "emoji 🙂🚀👩‍👩‍👧", "中文文本和日本語のテキスト", "עברית וערבית مرحبا",
+                "zero\u200b\u200c\u200dwidth\ufeff", "long text ".repeat(1 << 17)));
+        // Escaped, so that lone surrogates survive the trip through a UTF-8 file into Spark's JSON reader.
+        ObjectMapper json = new ObjectMapper();
+        json.getFactory().configure(JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature(), true);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            lines.add(json.writeValueAsString(Map.of("doc", "h" + i, "text", texts.get(i), "source", "hostile")));
+        }
+        lines.add("{\"doc\": \"null-text\", \"text\": null, \"source\": \"hostile\"}");
+        Files.write(input, lines, StandardCharsets.UTF_8);
+
+        Path out = tmp.resolve("hostile");
+        ScoreSummary summary = new ScoreJob(spark).run(request(input, out, 0.5, "hostile", "doc"));
+        Dataset<Row> predictions = table(out, "predictions");
+        assertEquals(lines.size(), predictions.count());
+        assertEquals(0, predictions.filter(col("error").isNull().and(col("label").isNull())).count(),
+                "each row has a prediction or an error");
+        Row nullRow = predictions.filter(col("id").equalTo("null-text")).first();
+        assertTrue(nullRow.<String>getAs("error").contains("text is null"), nullRow.toString());
+        assertEquals(1, summary.rowsFailed());
+        Row huge = predictions.filter(col("id").equalTo("h8")).first();
+        assertTrue(huge.<Boolean>getAs("truncated"));
+        assertEquals(24, huge.<Integer>getAs("num_tokens"));
+    }
+
+    @Test
+    void badRequestsFailOnTheDriverWithExitCode2() throws IOException {
+        Path notDelta = tmp.resolve("not-delta");
+        Files.createDirectories(notDelta.resolve("predictions"));
+        Files.writeString(notDelta.resolve("predictions").resolve("junk.txt"), "junk");
+        String model = Fixtures.golden("bert").toString();
+        String in = corpus.toString();
+        String out = tmp.resolve("bad").toString();
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in, "--output", out,
+                "--threshold", "0.1", "--text-col", "body"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in, "--output", out,
+                "--threshold", "-1"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in, "--output", out,
+                "--threshold", "NaN"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in, "--output", out,
+                "--threshold", "0.1", "--batch-size", "0"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in, "--output", out,
+                "--threshold", "0.1", "--precision", "fp8"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in, "--output", out,
+                "--threshold", "0.1", "--format", "xml"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", tmp.resolve("missing").toString(),
+                "--output", out, "--threshold", "0.1"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", tmp.toString(), "--input", in, "--output", out,
+                "--threshold", "0.1"));
+        assertEquals(2, DeeBertMain.execute("score", "--model", model, "--input", in,
+                "--output", notDelta.toString(), "--threshold", "0.1"));
+        assertTrue(!Files.exists(tmp.resolve("bad")), "nothing written by a rejected run");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ScoreJob(spark).run(request(corpus, notDelta, 0.1, "x", "doc")));
+        assertTrue(e.getMessage().contains("is not a Delta table"), e.getMessage());
+        assertNotEquals(0, DeeBertMain.execute("score", "--model", model));
+    }
+}

@@ -1,0 +1,62 @@
+package dev.deebert.score;
+
+import ai.djl.Device;
+import dev.deebert.model.DeeBertEngine;
+import dev.deebert.model.DeeBertTokenizer;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One model per executor JVM: the task threads of an executor share the weights of each (model dir,
+ * device, precision), built on first use and closed when the JVM exits.
+ */
+public final class ExecutorModels {
+    /** A model ready to score: its tokenizer and its engine. Both are safe to share between threads. */
+    public record Loaded(DeeBertTokenizer tokenizer, DeeBertEngine engine) implements AutoCloseable {
+        @Override
+        public void close() {
+            engine.close();
+            tokenizer.close();
+        }
+    }
+
+    private record Key(String modelDir, String device, Precision precision, int maxSeqLen) {}
+
+    private static final Map<Key, Loaded> MODELS = new ConcurrentHashMap<>();
+    private static final AtomicInteger LOADS = new AtomicInteger();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(ExecutorModels::closeAll, "deebert-models-close"));
+    }
+
+    private ExecutorModels() {}
+
+    public static Loaded get(String modelDir, Device device, Precision precision, int maxSeqLen) {
+        return MODELS.computeIfAbsent(new Key(modelDir, device.toString(), precision, maxSeqLen), key -> {
+            ModelDirectory model = ModelDirectory.open(Path.of(modelDir));
+            DeeBertTokenizer tokenizer = model.tokenizer(maxSeqLen);
+            try {
+                Loaded loaded = new Loaded(tokenizer, DeeBertEngine.load(model, device, precision));
+                LOADS.incrementAndGet();
+                return loaded;
+            } catch (RuntimeException e) {
+                tokenizer.close();
+                throw e;
+            }
+        });
+    }
+
+    /** How many models this JVM has built (the soak test checks it stays at one). */
+    public static int loads() {
+        return LOADS.get();
+    }
+
+    static void closeAll() {
+        MODELS.values().forEach(Loaded::close);
+        MODELS.clear();
+    }
+}

@@ -1,0 +1,220 @@
+package dev.deebert.score;
+
+import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.deebert.model.Prediction;
+import dev.deebert.model.TokenizedText;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Queue;
+import java.util.stream.IntStream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs
+ * length-sorted batches through the batched early exit, and emits one prediction row per input row (in
+ * input order) followed by one row carrying the partition's stats. A row that cannot be scored gets its
+ * error recorded instead of a prediction; it never fails the task.
+ *
+ * <p>Input rows follow {@link ScoreSchemas#INPUT} then the pass-through columns; output rows follow
+ * {@link ScoreSchemas#scorerOutput}.
+ */
+public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Fault injection for the exactly-once tests: a Spark local property naming a partition whose first
+     * attempt fails after it has produced its rows.
+     */
+    public static final String FAIL_FIRST_ATTEMPT_OF_PARTITION = "deebert.faults.failFirstAttemptOfPartition";
+
+    private final ScoringSpec spec;
+
+    public PartitionScorer(ScoringSpec spec) {
+        this.spec = spec;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        TaskContext task = TaskContext.get();
+        Device device = deviceOf(task);
+        // PyTorch's intra-op threads are per calling thread: one task gets the cores Spark gave it.
+        JniUtils.setNumThreads(Math.max(1, task.cpus()));
+        ExecutorModels.Loaded model = ExecutorModels.get(spec.modelDir(), device, spec.precision(), spec.maxSeqLen());
+        return new Output(input, model, task, device.toString());
+    }
+
+    /** The GPU Spark assigned to this task, if any (spark.task.resource.gpu.amount), else the CPU. */
+    private static Device deviceOf(TaskContext task) {
+        ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
+        if (gpu == null || gpu.addresses().length == 0) {
+            return Device.cpu();
+        }
+        return Device.gpu(Integer.parseInt(gpu.addresses()[0].trim()));
+    }
+
+    private final class Output implements Iterator<Row> {
+        private final Iterator<Row> input;
+        private final ExecutorModels.Loaded model;
+        private final TaskContext task;
+        private final String device;
+        private final PartitionStats stats;
+        private final Queue<Row> ready = new ArrayDeque<>();
+        private boolean statsEmitted;
+
+        Output(Iterator<Row> input, ExecutorModels.Loaded model, TaskContext task, String device) {
+            this.input = input;
+            this.model = model;
+            this.task = task;
+            this.device = device;
+            this.stats = new PartitionStats(spec);
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready.isEmpty() && input.hasNext()) {
+                scoreWindow();
+            }
+            if (ready.isEmpty() && !statsEmitted) {
+                failIfInjected();
+                ready.add(statsRow());
+                statsEmitted = true;
+            }
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return ready.remove();
+        }
+
+        private void scoreWindow() {
+            List<Row> rows = new ArrayList<>(spec.windowRows());
+            while (rows.size() < spec.windowRows() && input.hasNext()) {
+                rows.add(input.next());
+            }
+            TokenizedText[] tokens = new TokenizedText[rows.size()];
+            String[] errors = new String[rows.size()];
+            long start = System.nanoTime();
+            for (int i = 0; i < rows.size(); i++) {
+                try {
+                    tokens[i] = tokenize(rows.get(i));
+                } catch (RuntimeException e) {
+                    errors[i] = describe(e);
+                }
+            }
+            stats.addTokenizeNanos(System.nanoTime() - start);
+
+            Prediction[] predictions = new Prediction[rows.size()];
+            start = System.nanoTime();
+            int[] byLength = IntStream.range(0, rows.size()).filter(i -> tokens[i] != null).boxed()
+                    .sorted(Comparator.comparingInt(i -> tokens[i].numTokens())).mapToInt(Integer::intValue).toArray();
+            for (int from = 0; from < byLength.length; from += spec.batchSize()) {
+                int[] batch = Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + spec.batchSize()));
+                classify(batch, tokens, predictions, errors);
+            }
+            stats.addModelNanos(System.nanoTime() - start);
+
+            for (int i = 0; i < rows.size(); i++) {
+                ready.add(predictionRow(rows.get(i), predictions[i], errors[i]));
+            }
+        }
+
+        /** Runs one batch; if it fails as a whole, each row alone, so one bad row cannot take others down. */
+        private void classify(int[] batch, TokenizedText[] tokens, Prediction[] predictions, String[] errors) {
+            try {
+                List<Prediction> out = model.engine().classify(
+                        Arrays.stream(batch).mapToObj(i -> tokens[i]).toList(), spec.policy());
+                for (int j = 0; j < batch.length; j++) {
+                    predictions[batch[j]] = out.get(j);
+                }
+            } catch (RuntimeException batchFailure) {
+                if (batch.length == 1) {
+                    errors[batch[0]] = describe(batchFailure);
+                    return;
+                }
+                for (int row : batch) {
+                    classify(new int[] {row}, tokens, predictions, errors);
+                }
+            }
+        }
+
+        private TokenizedText tokenize(Row row) {
+            String text = text(row, 1);
+            String textB = text(row, 2);
+            boolean cut = tooLong(text) || tooLong(textB);
+            TokenizedText tokens = model.tokenizer().encode(cut(text), cut(textB));
+            return cut ? new TokenizedText(tokens.ids(), tokens.typeIds(), true) : tokens;
+        }
+
+        private boolean tooLong(String text) {
+            return text != null && text.length() > spec.maxChars();
+        }
+
+        private String cut(String text) {
+            return tooLong(text) ? text.substring(0, spec.maxChars()) : text;
+        }
+
+        private Row predictionRow(Row in, Prediction p, String error) {
+            List<Object> values = new ArrayList<>(ScoreSchemas.PREDICTIONS.size() + spec.passThrough().size() + 1);
+            values.add(spec.runId());
+            values.add(in.getString(0));
+            if (p == null) {
+                stats.failed();
+                values.addAll(Arrays.asList(null, null, null, null, null, null, null, null));
+                values.add(error == null ? "not scored" : error);
+            } else {
+                stats.scored(p.numTokens(), p.exitLayer(), p.layersComputed());
+                float[] probabilities = p.probabilities();
+                // Spark's Row encoder takes arrays of boxed values (or Scala Seqs), not java.util.List.
+                Float[] boxed = new Float[probabilities.length];
+                for (int c = 0; c < boxed.length; c++) {
+                    boxed[c] = probabilities[c];
+                }
+                values.addAll(Arrays.asList(spec.labels().get(p.labelIndex()), p.labelIndex(),
+                        probabilities[p.labelIndex()], boxed, p.entropy(), p.exitLayer(), p.numTokens(),
+                        p.truncated(), null));
+            }
+            values.add(spec.modelSha256());
+            values.add(spec.threshold());
+            for (int c = 0; c < spec.passThrough().size(); c++) {
+                values.add(in.get(ScoreSchemas.INPUT.size() + c));
+            }
+            values.add(null);
+            return RowFactory.create(values.toArray());
+        }
+
+        private Row statsRow() {
+            Object[] values = new Object[ScoreSchemas.PREDICTIONS.size() + spec.passThrough().size() + 1];
+            values[values.length - 1] = stats.toRow(task, device);
+            return RowFactory.create(values);
+        }
+
+        private void failIfInjected() {
+            String partition = task.getLocalProperty(FAIL_FIRST_ATTEMPT_OF_PARTITION);
+            if (partition != null && Integer.parseInt(partition) == task.partitionId() && task.attemptNumber() == 0) {
+                throw new IllegalStateException("injected failure of partition " + partition + ", attempt 0");
+            }
+        }
+    }
+
+    private static String text(Row row, int column) {
+        return row.isNullAt(column) ? null : row.getString(column);
+    }
+
+    private static String describe(RuntimeException e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+}

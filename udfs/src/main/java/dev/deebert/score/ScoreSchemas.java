@@ -1,0 +1,80 @@
+package dev.deebert.score;
+
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.FloatType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
+
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** Schemas of what the scorer reads and writes; README's table schemas are these. */
+public final class ScoreSchemas {
+    /** Column of the scorer's output that carries a partition's stats (null on prediction rows). */
+    public static final String STATS = "_partition_stats";
+
+    private ScoreSchemas() {}
+
+    /** The scorer's input: id, text, optional second text, then pass-through columns. */
+    public static final StructType INPUT = new StructType()
+            .add("id", StringType, false)
+            .add("text", StringType, true)
+            .add("text_b", StringType, true);
+
+    public static final StructType PREDICTIONS = new StructType()
+            .add("run_id", StringType, false)
+            .add("id", StringType, false)
+            .add("label", StringType, true)
+            .add("label_index", IntegerType, true)
+            .add("confidence", FloatType, true)
+            .add("probabilities", createArrayType(FloatType, false), true)
+            .add("entropy", DoubleType, true)
+            .add("exit_layer", IntegerType, true)
+            .add("num_tokens", IntegerType, true)
+            .add("truncated", BooleanType, true)
+            .add("error", StringType, true)
+            .add("model_sha256", StringType, false)
+            .add("threshold", DoubleType, false);
+
+    public static final StructType PARTITION_STATS = new StructType()
+            .add("run_id", StringType, false)
+            .add("partition_id", IntegerType, false)
+            .add("task_attempt", IntegerType, false)
+            .add("rows", LongType, false)
+            .add("rows_failed", LongType, false)
+            .add("tokens", LongType, false)
+            .add("layers_computed", LongType, false)
+            .add("layers_full", LongType, false)
+            .add("expected_saving", DoubleType, false)
+            .add("exit_histogram", createArrayType(LongType, false), false)
+            .add("tokenize_ms", LongType, false)
+            .add("model_ms", LongType, false)
+            .add("wall_ms", LongType, false)
+            .add("rows_per_s", DoubleType, false)
+            .add("executor_id", StringType, true)
+            .add("host", StringType, true)
+            .add("device", StringType, false)
+            .add("precision", StringType, false);
+
+    /** Predictions with the pass-through columns of {@code input} appended. */
+    public static StructType predictions(StructType input, Iterable<String> passThrough) {
+        StructType schema = PREDICTIONS;
+        for (String column : passThrough) {
+            StructField field = input.apply(column);
+            schema = schema.add(field.name(), field.dataType(), true);
+        }
+        return schema;
+    }
+
+    /** What the scorer emits: prediction rows, then one row per partition that only carries its stats. */
+    public static StructType scorerOutput(StructType predictions) {
+        StructType output = new StructType();
+        for (StructField field : predictions.fields()) {
+            output = output.add(field.name(), field.dataType(), true);  // null on the stats rows
+        }
+        return output.add(STATS, PARTITION_STATS, true);
+    }
+}
