@@ -127,12 +127,16 @@ public final class DeeBertEngine implements AutoCloseable {
             return states;
         }
         int hiddenSize = config.hiddenSize();
-        try (NDManager batch = manager.newSubManager(); NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
+        try (NDManager batch = manager.newSubManager()) {
             BatchInputs inputs = BatchInputs.of(batch, rows, config);
             NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
             for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-                hidden = network.layer(layer, hidden, inputs.maskBias());
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray next = network.layer(layer, hidden, inputs.maskBias());
+                    NDScope.unregister(next);
+                    hidden = next;
+                }
             }
             // [B, L, H] float32, flattened
             float[] flat = hidden.toFloatArray();

@@ -186,6 +186,7 @@ public final class BertOnnxBackbone {
     /** Every encoder tensor present, nothing else but the (optional) pooler. */
     private void checkNames(String source) {
         Set<String> expected = new TreeSet<>();
+        // Only the names matter here, and they do not depend on the labels or the model type.
         for (String name : DeeBertWeights.expectedShapes(config(ModelType.BERT, List.of("a", "b"), 1e-12)).keySet()) {
             if (!name.startsWith("encoder.highway.") && !name.startsWith("classifier.")) {
                 expected.add(name);
