@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             InspectCommand.class,
             dev.deebert.job.score.ScoreCommand.class,
+            dev.deebert.job.importer.ImportCommand.class,
         })
 public final class DeeBertMain implements Runnable {
     @CommandLine.Spec

@@ -117,6 +117,42 @@ public final class DeeBertEngine implements AutoCloseable {
     }
 
     /**
+     * The encoder's output without any exit: every layer for every row, returned as {@code [row][token][H]}
+     * (each row cut to its own token count, padding dropped). For checking a backbone against a reference
+     * implementation.
+     */
+    public float[][][] lastHiddenStates(List<TokenizedText> rows) {
+        float[][][] states = new float[rows.size()][][];
+        if (rows.isEmpty()) {
+            return states;
+        }
+        int hiddenSize = config.hiddenSize();
+        try (NDManager batch = manager.newSubManager()) {
+            BatchInputs inputs = BatchInputs.of(batch, rows, config);
+            NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
+            for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray next = network.layer(layer, hidden, inputs.maskBias());
+                    NDScope.unregister(next);
+                    hidden = next;
+                }
+            }
+            // [B, L, H] float32, flattened
+            float[] flat = hidden.toFloatArray();
+            int width = Math.toIntExact(hidden.getShape().get(1));
+            for (int r = 0; r < rows.size(); r++) {
+                states[r] = new float[rows.get(r).numTokens()][];
+                for (int t = 0; t < states[r].length; t++) {
+                    int at = (r * width + t) * hiddenSize;
+                    states[r][t] = Arrays.copyOfRange(flat, at, at + hiddenSize);
+                }
+            }
+        }
+        return states;
+    }
+
+    /**
      * Records the rows that leave after {@code layer} and returns the input positions of those that go on.
      * {@code logits} is [running.length, C] flattened.
      */

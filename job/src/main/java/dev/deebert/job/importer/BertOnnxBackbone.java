@@ -1,0 +1,230 @@
+package dev.deebert.job.importer;
+
+import dev.deebert.model.DeeBertConfig;
+import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.ModelFormatException;
+import dev.deebert.model.ModelType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A pretrained BERT/RoBERTa encoder read from an ONNX export (as {@code torch.onnx.export} of a Hugging Face
+ * model writes it), under DeeBERT's canonical tensor names.
+ *
+ * <p>Embedding, bias and LayerNorm initializers keep their Hugging Face names (optionally prefixed
+ * {@code bert.}/{@code roberta.}). Linear weights are anonymous initializers ({@code onnx::MatMul_123})
+ * stored {@code [in, out]}; they are named after the MatMul node that consumes them
+ * ({@code /encoder/layer.0/attention/self/query/MatMul} is {@code encoder.layer.0.attention.self.query.weight})
+ * and transposed to PyTorch's {@code [out, in]}. Integer initializers (position_ids buffers) are skipped.
+ */
+public final class BertOnnxBackbone {
+    private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
+    private static final String POOLER_WEIGHT = "pooler.dense.weight";
+    private static final String POOLER_BIAS = "pooler.dense.bias";
+
+    private final Map<String, HostTensor> tensors;
+    private final int vocabSize;
+    private final int hiddenSize;
+    private final int numLayers;
+    private final int numHeads;
+    private final int intermediateSize;
+    private final int maxPositions;
+    private final int typeVocabSize;
+
+    private BertOnnxBackbone(Map<String, HostTensor> tensors, int numHeads, String source) {
+        this.tensors = tensors;
+        long[] words = require(tensors, "embeddings.word_embeddings.weight", source).shape();
+        this.vocabSize = Math.toIntExact(words[0]);
+        this.hiddenSize = Math.toIntExact(words[1]);
+        this.maxPositions = dim0(tensors, "embeddings.position_embeddings.weight", source);
+        this.typeVocabSize = dim0(tensors, "embeddings.token_type_embeddings.weight", source);
+        this.intermediateSize = dim0(tensors, DeeBertWeights.layerPrefix(0) + "intermediate.dense.bias", source);
+        this.numLayers = (int) tensors.keySet().stream().map(LAYER::matcher).filter(Matcher::find)
+                .map(m -> m.group(1)).distinct().count();
+        this.numHeads = numHeads;
+    }
+
+    /**
+     * Maps the initializers of {@code graph} to canonical names. {@code numHeads} (null: infer it from the
+     * attention Reshape constants) must agree with the graph when both are known.
+     */
+    public static BertOnnxBackbone from(OnnxGraph graph, Integer numHeads, String source) {
+        Map<String, String> matMulWeights = new HashMap<>();
+        for (OnnxGraph.Node node : graph.nodes()) {
+            if ("MatMul".equals(node.opType()) && node.inputs().size() == 2 && node.name().endsWith("/MatMul")) {
+                String module = node.name().substring(0, node.name().length() - "/MatMul".length());
+                matMulWeights.putIfAbsent(node.inputs().get(1), canonical(module.replaceFirst("^/", "")
+                        .replace('/', '.') + ".weight"));
+            }
+        }
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (OnnxGraph.Tensor t : graph.initializers().values()) {
+            if (t.dataType() == OnnxGraph.INT64) {
+                continue;
+            }
+            String matMul = matMulWeights.get(t.name());
+            String name = matMul != null ? matMul : canonical(t.name());
+            if (t.dataType() != OnnxGraph.FLOAT) {
+                problems.add(t.name() + " has ONNX data type " + t.dataType() + ", only float32 (1) is supported");
+            } else if (tensors.put(name, matMul != null ? HostTensor.transposed(t.dims(), t.floats())
+                    : new HostTensor(t.dims(), t.floats())) != null) {
+                problems.add("two initializers map to " + name);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ModelFormatException(source + ": " + String.join("; ", problems));
+        }
+        int hidden = Math.toIntExact(require(tensors, "embeddings.word_embeddings.weight", source).shape()[1]);
+        int heads = resolveHeads(numHeads, inferHeads(graph, hidden), source);
+        BertOnnxBackbone backbone = new BertOnnxBackbone(tensors, heads, source);
+        backbone.checkNames(source);
+        return backbone;
+    }
+
+    private static int resolveHeads(Integer given, Integer inferred, String source) {
+        if (given != null && inferred != null && !given.equals(inferred)) {
+            throw new IllegalArgumentException("--num-heads " + given + " contradicts " + source
+                    + ", whose attention reshapes use " + inferred + " heads");
+        }
+        if (given != null) {
+            return given;
+        }
+        if (inferred == null) {
+            throw new IllegalArgumentException(source + ": cannot infer the number of attention heads from the "
+                    + "graph; give --num-heads");
+        }
+        return inferred;
+    }
+
+    /**
+     * The head count A from the attention Reshape nodes, whose target shape is [B, L, A, D] with A * D = H
+     * (B and L computed at run time, A and D constants). Null when no reshape says so unambiguously.
+     */
+    static Integer inferHeads(OnnxGraph graph, int hiddenSize) {
+        Map<String, long[]> constants = new HashMap<>();
+        for (OnnxGraph.Tensor t : graph.initializers().values()) {
+            if (t.longs() != null) {
+                constants.put(t.name(), t.longs());
+            }
+        }
+        Map<String, OnnxGraph.Node> producers = new HashMap<>();
+        for (OnnxGraph.Node node : graph.nodes()) {
+            for (String output : node.outputs()) {
+                producers.put(output, node);
+            }
+            if (node.value() != null && node.value().longs() != null) {
+                constants.put(node.outputs().get(0), node.value().longs());
+            }
+        }
+        Set<Long> seen = new TreeSet<>();
+        for (OnnxGraph.Node node : graph.nodes()) {
+            if ("Reshape".equals(node.opType()) && node.name().contains("attention/self")
+                    && node.inputs().size() == 2) {
+                long[] shape = constantShape(node.inputs().get(1), constants, producers);
+                if (shape != null && shape.length == 4 && shape[2] > 0 && shape[2] * shape[3] == hiddenSize) {
+                    seen.add(shape[2]);
+                }
+            }
+        }
+        return seen.size() == 1 ? Math.toIntExact(seen.iterator().next()) : null;
+    }
+
+    /** The value of an int64 shape tensor: a constant, or a Concat of constants and run-time scalars (-1). */
+    private static long[] constantShape(String name, Map<String, long[]> constants,
+                                        Map<String, OnnxGraph.Node> producers) {
+        long[] constant = constants.get(name);
+        if (constant != null) {
+            return constant;
+        }
+        OnnxGraph.Node producer = producers.get(name);
+        if (producer == null || !"Concat".equals(producer.opType())) {
+            return null;
+        }
+        List<Long> parts = new ArrayList<>();
+        for (String input : producer.inputs()) {
+            long[] part = constants.get(input);
+            if (part == null) {
+                parts.add(-1L);
+            } else {
+                Arrays.stream(part).forEach(parts::add);
+            }
+        }
+        return parts.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Drops the backbone prefix, which exports of BertModel lack and of BertFor... models carry. */
+    private static String canonical(String name) {
+        for (ModelType type : ModelType.values()) {
+            if (name.startsWith(type.prefix() + ".")) {
+                return name.substring(type.prefix().length() + 1);
+            }
+        }
+        return name;
+    }
+
+    private static HostTensor require(Map<String, HostTensor> tensors, String name, String source) {
+        HostTensor t = tensors.get(name);
+        if (t == null) {
+            throw new ModelFormatException(source + ": not a BERT encoder: it has no initializer " + name);
+        }
+        return t;
+    }
+
+    private static int dim0(Map<String, HostTensor> tensors, String name, String source) {
+        return Math.toIntExact(require(tensors, name, source).shape()[0]);
+    }
+
+    /** Every encoder tensor present, nothing else but the (optional) pooler. */
+    private void checkNames(String source) {
+        Set<String> expected = new TreeSet<>();
+        // Only the names matter here, and they do not depend on the labels or the model type.
+        for (String name : DeeBertWeights.expectedShapes(config(ModelType.BERT, List.of("a", "b"), 1e-12)).keySet()) {
+            if (!name.startsWith("encoder.highway.") && !name.startsWith("classifier.")) {
+                expected.add(name);
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        for (String name : expected) {
+            if (!tensors.containsKey(name) && !name.startsWith("pooler.")) {
+                problems.add("missing " + name);
+            }
+        }
+        for (String name : tensors.keySet()) {
+            if (!expected.contains(name)) {
+                problems.add("unexpected tensor " + name + " (not part of a BERT encoder)");
+            }
+        }
+        if (tensors.containsKey(POOLER_WEIGHT) != tensors.containsKey(POOLER_BIAS)) {
+            problems.add("pooler has only one of its weight and bias");
+        }
+        if (!problems.isEmpty()) {
+            throw new ModelFormatException(source + ": " + String.join("; ", problems));
+        }
+    }
+
+    /** The Hugging Face config of this encoder with a classifier over {@code labels}. */
+    public DeeBertConfig config(ModelType type, List<String> labels, double layerNormEps) {
+        DeeBertConfig config = new DeeBertConfig(type.prefix(), vocabSize, hiddenSize, numLayers, numHeads,
+                intermediateSize, "gelu", maxPositions, typeVocabSize, layerNormEps, 0.1, 0.1, 0.02,
+                type == ModelType.ROBERTA ? 1 : 0, labels.size(), null, null);
+        return config.withLabels(labels);
+    }
+
+    /** Encoder tensors (and the pooler when the export has one) under canonical names; Linear as [out, in]. */
+    public Map<String, HostTensor> tensors() {
+        return java.util.Collections.unmodifiableMap(tensors);
+    }
+
+    public boolean hasPooler() {
+        return tensors.containsKey(POOLER_WEIGHT);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.deebert.job.importer;
+
+import dev.deebert.model.DeeBertConfig;
+import dev.deebert.model.DeeBertWeights;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The untrained exit heads of a freshly imported model: a pooler and a classifier after the last layer and
+ * a ramp (highway) after each earlier one. Initialized like the reference's {@code _init_weights}: Linear
+ * weights normal(0, initializer_range), biases 0; except that poolers start as copies of the pretrained
+ * pooler when the backbone has one, since it already maps [CLS] to a useful sentence vector.
+ * Deterministic for a seed: values are drawn in a fixed order from one {@link Random}.
+ */
+final class ExitHeads {
+    private ExitHeads() {}
+
+    /**
+     * Tensors named canonically: {@code pooler.dense.*} (only when {@code pretrainedPooler} is empty),
+     * {@code classifier.*} and every {@code encoder.highway.{i}.*}. {@code pretrainedPooler} holds
+     * {@code pooler.dense.weight} [H, H] and {@code pooler.dense.bias} [H], or nothing.
+     */
+    static Map<String, HostTensor> create(DeeBertConfig config, Map<String, HostTensor> pretrainedPooler, long seed) {
+        Random random = new Random(seed);
+        int hidden = config.hiddenSize();
+        Map<String, HostTensor> heads = new LinkedHashMap<>();
+        HostTensor poolerWeight = pretrainedPooler.get("pooler.dense.weight");
+        HostTensor poolerBias = pretrainedPooler.get("pooler.dense.bias");
+        if (poolerWeight == null) {
+            poolerWeight = normal(random, config, hidden, hidden);
+            poolerBias = zeros(hidden);
+            heads.put("pooler.dense.weight", poolerWeight);
+            heads.put("pooler.dense.bias", poolerBias);
+        }
+        for (int ramp = 0; ramp < config.numHiddenLayers() - 1; ramp++) {
+            String prefix = DeeBertWeights.rampPrefix(ramp);
+            // Sharing the host copy is safe: every tensor becomes its own NDArray.
+            boolean copy = !pretrainedPooler.isEmpty();
+            heads.put(prefix + "pooler.dense.weight", copy ? poolerWeight : normal(random, config, hidden, hidden));
+            heads.put(prefix + "pooler.dense.bias", copy ? poolerBias : zeros(hidden));
+            heads.put(prefix + "classifier.weight", normal(random, config, config.numLabels(), hidden));
+            heads.put(prefix + "classifier.bias", zeros(config.numLabels()));
+        }
+        heads.put(DeeBertWeights.CLASSIFIER_WEIGHT, normal(random, config, config.numLabels(), hidden));
+        heads.put(DeeBertWeights.CLASSIFIER_BIAS, zeros(config.numLabels()));
+        return heads;
+    }
+
+    /** [rows, cols] drawn from normal(0, initializer_range). */
+    private static HostTensor normal(Random random, DeeBertConfig config, int rows, int cols) {
+        float[] values = new float[rows * cols];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * config.initializerRange());
+        }
+        return new HostTensor(new long[] {rows, cols}, values);
+    }
+
+    private static HostTensor zeros(int size) {
+        return new HostTensor(new long[] {size}, new float[size]);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.deebert.job.importer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.deebert.model.DeeBertConfig;
+import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.ModelType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code deebert import}: a DeeBERT model directory from a pretrained encoder (ONNX + tokenizer.json), with
+ * freshly initialized ramps and classifier, ready for fine-tuning.
+ */
+@Command(name = "import", mixinStandardHelpOptions = true,
+        description = "Build a DeeBERT model directory from a pretrained BERT ONNX file and its tokenizer.json.")
+public final class ImportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--backbone", description = "A backbone shipped as a Maven artifact: bge-small-en-v1.5 "
+                + "(the default when no --onnx is given).")
+        String backbone;
+
+        @ArgGroup(exclusive = false)
+        OnnxFiles files;
+    }
+
+    static final class OnnxFiles {
+        @Option(names = "--onnx", required = true, description = "ONNX export of a BERT/RoBERTa encoder.")
+        Path onnx;
+
+        @Option(names = "--tokenizer", required = true, description = "The encoder's tokenizer.json.")
+        Path tokenizer;
+    }
+
+    @Option(names = "--out", required = true, description = "Model directory to write.")
+    Path out;
+
+    @Option(names = "--force", description = "Replace --out if it already exists.")
+    boolean force;
+
+    @Option(names = "--labels", split = ",", description = "Label names, in index order (default LABEL_0, ...).")
+    List<String> labels;
+
+    @Option(names = "--num-labels", description = "Number of labels (when --labels is not given).")
+    Integer numLabels;
+
+    @Option(names = "--num-heads", description = "Attention heads (default: read from the graph).")
+    Integer numHeads;
+
+    @Option(names = "--model-type", defaultValue = "bert", description = "bert or roberta (default: ${DEFAULT-VALUE}).")
+    String modelType;
+
+    @Option(names = "--layer-norm-eps", defaultValue = "1e-12",
+            description = "LayerNorm epsilon of the encoder (default: ${DEFAULT-VALUE}).")
+    double layerNormEps;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for the new heads (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws IOException {
+        ModelType type = ModelType.parse(modelType);
+        List<String> labelNames = labelNames();
+        if (Files.exists(out) && !force) {
+            throw new IllegalArgumentException(out + " already exists; choose another --out or add --force");
+        }
+        BackboneSource from = source != null && source.files != null
+                ? BackboneSource.files(source.files.onnx, source.files.tokenizer)
+                : BackboneSource.named(KnownBackbone.parse(source != null ? source.backbone : "bge-small-en-v1.5"));
+
+        BertOnnxBackbone backbone;
+        try (InputStream in = from.openOnnx()) {
+            backbone = BertOnnxBackbone.from(OnnxGraph.read(in, from.description()), numHeads, from.description());
+        }
+        DeeBertConfig config = backbone.config(type, labelNames, layerNormEps).validate();
+        Map<String, HostTensor> tensors = new LinkedHashMap<>(backbone.tensors());
+        Map<String, HostTensor> pooler = new LinkedHashMap<>();
+        if (backbone.hasPooler()) {
+            pooler.put("pooler.dense.weight", tensors.get("pooler.dense.weight"));
+            pooler.put("pooler.dense.bias", tensors.get("pooler.dense.bias"));
+        }
+        tensors.putAll(ExitHeads.create(config, pooler, seed));
+
+        Path tokenizer = Files.createTempFile("deebert-import-", ".json");
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            try (InputStream in = from.openTokenizer()) {
+                Files.copy(in, tokenizer, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Map<String, NDArray> arrays = new LinkedHashMap<>();
+            tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
+            ModelDirectory.write(out, DeeBertWeights.of(config, arrays), tokenizer);
+        } finally {
+            Files.deleteIfExists(tokenizer);
+        }
+
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.printf("imported %s: %s, %d layers, hidden %d, %d heads, vocab %d, %s pooler, labels %s -> %s%n",
+                from.description(), config.modelType(), config.numHiddenLayers(), config.hiddenSize(),
+                config.numAttentionHeads(), config.vocabSize(), backbone.hasPooler() ? "pretrained" : "new",
+                labelNames, out);
+        stdout.flush();
+        return 0;
+    }
+
+    private List<String> labelNames() {
+        if (labels == null && numLabels == null) {
+            throw new IllegalArgumentException("give --labels or --num-labels");
+        }
+        if (labels != null && numLabels != null && labels.size() != numLabels) {
+            throw new IllegalArgumentException("--labels names " + labels.size() + " labels but --num-labels is "
+                    + numLabels);
+        }
+        List<String> names = labels;
+        if (names == null) {
+            names = new ArrayList<>();
+            for (int i = 0; i < numLabels; i++) {
+                names.add("LABEL_" + i);
+            }
+        }
+        if (names.size() < 2) {
+            throw new IllegalArgumentException("a classifier needs at least 2 labels, got " + names.size());
+        }
+        if (new HashSet<>(names).size() != names.size() || names.stream().anyMatch(String::isBlank)) {
+            throw new IllegalArgumentException("--labels must be distinct, non-empty names: " + names);
+        }
+        return names;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.deebert.tests.importer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.deebert.job.DeeBertMain;
+import dev.deebert.model.DeeBertConfig;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.SafeTensorsFile;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code deebert import} end to end on the real BGE-small artifact, and its refusals of bad input. */
+class ImportCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void importsBgeSmallWithNamedLabelsDeterministically() throws Exception {
+        Path first = tmp.resolve("first");
+        Path again = tmp.resolve("again");
+        Path otherSeed = tmp.resolve("other-seed");
+        assertEquals(0, DeeBertMain.execute("import", "--backbone", "bge-small-en-v1.5", "--labels", "neg,pos",
+                "--out", first.toString()));
+        assertEquals(0, DeeBertMain.execute("import", "--backbone", "bge-small-en-v1.5", "--labels", "neg,pos",
+                "--out", again.toString()));
+        assertEquals(0, DeeBertMain.execute("import", "--backbone", "bge-small-en-v1.5", "--labels", "neg,pos",
+                "--seed", "7", "--out", otherSeed.toString()));
+
+        ModelDirectory model = ModelDirectory.open(first);
+        DeeBertConfig c = model.config();
+        // BGE-small-en-v1.5's published config.json
+        assertEquals("bert", c.modelType());
+        assertEquals(List.of(30522, 384, 12, 12, 1536, 512, 2),
+                List.of(c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(),
+                        c.intermediateSize(), c.maxPositionEmbeddings(), c.typeVocabSize()));
+        assertEquals(1e-12, c.layerNormEps());
+        assertEquals(Map.of("0", "neg", "1", "pos"), c.id2label());
+        assertEquals(Map.of("neg", 0, "pos", 1), c.label2id());
+
+        assertEquals(model.weightsSha256(), ModelDirectory.open(again).weightsSha256(), "same seed, same model");
+        assertNotEquals(model.weightsSha256(), ModelDirectory.open(otherSeed).weightsSha256());
+
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NDList tensors = SafeTensorsFile.read(model.weightsFile(), manager);
+            // The ONNX export has no pooler, so every pooler and classifier is new: normal(0, 0.02), bias 0.
+            for (String name : List.of("bert.pooler.dense.weight", "bert.encoder.highway.0.pooler.dense.weight",
+                    "bert.encoder.highway.10.classifier.weight", "classifier.weight")) {
+                NDArray w = tensors.get(name);
+                double std = Math.sqrt(w.pow(2).mean().getFloat());
+                assertTrue(std > 0.018 && std < 0.022, name + " std " + std);
+            }
+            for (String name : List.of("bert.encoder.highway.3.pooler.dense.bias", "classifier.bias")) {
+                assertEquals(0f, tensors.get(name).abs().max().getFloat(), name);
+            }
+            assertFalse(tensors.get("bert.encoder.highway.0.pooler.dense.weight")
+                    .contentEquals(tensors.get("bert.encoder.highway.1.pooler.dense.weight")), "ramps drawn apart");
+        }
+        byte[] shipped;
+        try (InputStream in = getClass().getResourceAsStream("/bge-small-en-v1.5-tokenizer.json")) {
+            shipped = in.readAllBytes();
+        }
+        assertArrayEquals(shipped, Files.readAllBytes(model.tokenizerFile()));
+    }
+
+    @Test
+    void missingOnnxFileIsAUserError() throws Exception {
+        Path tokenizer = shippedTokenizer();
+        Path out = tmp.resolve("model");
+        assertEquals(2, DeeBertMain.execute("import", "--onnx", tmp.resolve("absent.onnx").toString(),
+                "--tokenizer", tokenizer.toString(), "--num-labels", "2", "--out", out.toString()));
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void fileThatIsNotOnnxIsAUserError() throws Exception {
+        Path tokenizer = shippedTokenizer();
+        Path out = tmp.resolve("model");
+        assertEquals(2, DeeBertMain.execute("import", "--onnx", tokenizer.toString(),
+                "--tokenizer", tokenizer.toString(), "--num-labels", "2", "--out", out.toString()));
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void badOptionsAreUserErrors() {
+        Path out = tmp.resolve("model");
+        assertEquals(2, DeeBertMain.execute("import", "--out", out.toString()), "no labels");
+        assertEquals(2, DeeBertMain.execute("import", "--labels", "a,b", "--num-labels", "3",
+                "--out", out.toString()));
+        assertEquals(2, DeeBertMain.execute("import", "--labels", "a,a", "--out", out.toString()));
+        assertEquals(2, DeeBertMain.execute("import", "--backbone", "gpt-9", "--num-labels", "2",
+                "--out", out.toString()));
+        // BGE-small's attention reshapes say 12 heads
+        assertEquals(2, DeeBertMain.execute("import", "--num-heads", "8", "--num-labels", "2",
+                "--out", out.toString()));
+        assertFalse(Files.exists(out));
+    }
+
+    private Path shippedTokenizer() throws Exception {
+        Path tokenizer = tmp.resolve("tokenizer.json");
+        try (InputStream in = getClass().getResourceAsStream("/bge-small-en-v1.5-tokenizer.json")) {
+            Files.copy(in, tokenizer);
+        }
+        return tokenizer;
+    }
+}
