@@ -1,5 +1,8 @@
 package dev.deebert.job;
 
+import dev.deebert.job.corpus.PrepareCorpusCommand;
+import dev.deebert.job.importer.ImportCommand;
+import dev.deebert.job.score.ScoreCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,9 +13,10 @@ import picocli.CommandLine.Command;
 @Command(name = "deebert", mixinStandardHelpOptions = true, version = "deebert-spark 0.1.0",
         description = "DeeBERT early-exit classification on Apache Spark.",
         subcommands = {
+            ImportCommand.class,
             InspectCommand.class,
-            dev.deebert.job.score.ScoreCommand.class,
-            dev.deebert.job.importer.ImportCommand.class,
+            PrepareCorpusCommand.class,
+            ScoreCommand.class,
         })
 public final class DeeBertMain implements Runnable {
     @CommandLine.Spec
