@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
             ScoreCommand.class,
         })
 public final class DeeBertMain implements Runnable {
+    /** System property naming a properties file of option defaults (keys: deebert.<command>.<option>). */
+    public static final String DEFAULTS_PROPERTY = "deebert.defaults";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -34,6 +37,10 @@ public final class DeeBertMain implements Runnable {
     /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new DeeBertMain());
+        String defaults = System.getProperty(DEFAULTS_PROPERTY);
+        if (defaults != null) {
+            cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));
+        }
         cli.setExecutionExceptionHandler(new ErrorReporter());
         return cli.execute(args);
     }

@@ -44,8 +44,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output root of the Delta tables.")
     Path output;
 
-    @Option(names = "--threshold", required = true, description = "Entropy threshold S; 0 runs the full model.")
-    double threshold;
+    @Option(names = "--threshold", description = "Entropy threshold S; 0 runs the full model "
+            + "(default: score.threshold in conf/deebert.properties).")
+    Double threshold;
 
     @Option(names = "--run-id", description = "Run id; rerunning an id replaces that run's rows (default: score-<time>).")
     String runId;
@@ -65,6 +66,9 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (threshold == null) {
+            throw new IllegalArgumentException("--threshold is required (or set score.threshold in conf/deebert.properties)");
+        }
         ScoreRequest request = new ScoreRequest(model, input,
                 format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
                 keepCols, output, threshold,
