@@ -34,9 +34,26 @@ public final class DeeBertMain implements Runnable {
         System.exit(execute(args));
     }
 
+    /**
+     * The benchmark brings ONNX Runtime as its peer and lives in the tests module, outside the app jar; the
+     * local launcher puts it on the classpath.
+     */
+    private static final String BENCH_COMMAND = "dev.deebert.bench.BenchCommand";
+
+    private static void addIfPresent(CommandLine cli, String commandClass) {
+        try {
+            cli.addSubcommand(Class.forName(commandClass).getDeclaredConstructor().newInstance());
+        } catch (ClassNotFoundException e) {
+            // not on this classpath: the command does not exist here
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create " + commandClass, e);
+        }
+    }
+
     /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new DeeBertMain());
+        addIfPresent(cli, BENCH_COMMAND);
         String defaults = System.getProperty(DEFAULTS_PROPERTY);
         if (defaults != null) {
             cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));

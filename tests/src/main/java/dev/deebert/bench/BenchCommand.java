@@ -1,0 +1,166 @@
+package dev.deebert.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.deebert.job.InputFormat;
+import dev.deebert.job.Sessions;
+import dev.deebert.model.DeeBertEngine;
+import dev.deebert.model.DeeBertTokenizer;
+import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code deebert bench}: DeeBERT against ONNX Runtime on the same rows in one process, contenders
+ * interleaved (A B A B ...) for several rounds, medians reported. Only in the local launcher's classpath
+ * (this module), never in the app jar, so ONNX Runtime never ships with the product.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark DeeBERT (fp32/bf16, S=0 and early exit, batch 1) against ONNX Runtime.")
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "DeeBERT model directory.")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "Labeled table (text and label columns).")
+    Path data;
+
+    @Option(names = "--format", description = "Input format (default: from the path).")
+    String format;
+
+    @Option(names = "--text-col", defaultValue = "text")
+    String textCol;
+
+    @Option(names = "--label-col", defaultValue = "label")
+    String labelCol;
+
+    @Option(names = "--rows", defaultValue = "512", description = "Rows to run (default: ${DEFAULT-VALUE}).")
+    int rows;
+
+    @Option(names = "--reference-rows", defaultValue = "128",
+            description = "Rows for the slow batch-1 reference mode (default: ${DEFAULT-VALUE}).")
+    int referenceRows;
+
+    @Option(names = "--batch-size", defaultValue = "32")
+    int batchSize;
+
+    @Option(names = "--max-seq-len", defaultValue = "128")
+    int maxSeqLen;
+
+    @Option(names = "--rounds", defaultValue = "3")
+    int rounds;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads for both engines.")
+    int threads;
+
+    @Option(names = "--thresholds", split = ",", description = "Early-exit thresholds to run, e.g. the calibrated "
+            + "0.5- and 2-point operating points.")
+    List<Double> thresholds = List.of();
+
+    @Option(names = "--onnx", description = "Backbone ONNX file for the peer (default: BGE-small from the classpath).")
+    Path onnx;
+
+    @Option(names = "--output", description = "Output root: results are appended to its Delta table `bench`.")
+    Path output;
+
+    @Option(names = "--markdown", description = "Also write the Markdown table to this file.")
+    Path markdown;
+
+    @Override
+    public Integer call() throws Exception {
+        if (rows < 1 || batchSize < 1 || rounds < 1 || threads < 1) {
+            throw new IllegalArgumentException("--rows, --batch-size, --rounds and --threads must be >= 1");
+        }
+        SparkSession spark = Sessions.getOrCreate("deebert bench");
+        InputFormat inputFormat = format == null ? InputFormat.guess(data) : InputFormat.parse(format);
+        List<Row> sample = inputFormat.read(spark, data).select(textCol, labelCol).limit(rows).collectAsList();
+        ModelDirectory dir = ModelDirectory.open(model).verify();
+        LabeledRows labeled;
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen)) {
+            labeled = LabeledRows.of(sample, textCol, labelCol, dir.config(), tokenizer);
+        }
+        LabeledRows referenceSample = new LabeledRows(labeled.tokens().subList(0, Math.min(referenceRows, labeled.size())),
+                Arrays.copyOf(labeled.labels(), Math.min(referenceRows, labeled.size())));
+        JniUtils.setNumThreads(threads);
+
+        BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);
+        try (OnnxPeer peer = new OnnxPeer(peerModel(), threads, finalHead(dir));
+             DeeBertEngine fp32 = DeeBertEngine.load(dir, Device.cpu(), Precision.FP32);
+             DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16)) {
+            List<Contender> contenders = new ArrayList<>();
+            contenders.add(Contender.peer(peer, batchSize));
+            for (DeeBertEngine engine : List.of(fp32, bf16)) {
+                contenders.add(Contender.deebert(engine, 0, batchSize));
+                for (double threshold : thresholds) {
+                    contenders.add(Contender.deebert(engine, threshold, batchSize));
+                }
+            }
+            double referenceThreshold = thresholds.isEmpty() ? 0 : thresholds.get(0);
+            Contender reference = Contender.deebert(fp32, referenceThreshold, 1);
+            Contender referenceBatched = Contender.deebert(fp32, referenceThreshold, batchSize);
+
+            PrintWriter err = spec.commandLine().getErr();
+            for (Contender c : contenders) {
+                c.run(labeled);  // warm-up: first-call allocations and oneDNN kernel selection
+            }
+            for (int round = 1; round <= rounds; round++) {
+                err.printf("round %d/%d%n", round, rounds);
+                err.flush();
+                for (Contender c : contenders) {
+                    report.time(c, labeled);
+                }
+                report.time(reference, referenceSample);
+                report.time(referenceBatched, referenceSample);
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        String table = report.markdown();
+        out.println(table);
+        out.flush();
+        if (markdown != null) {
+            Files.writeString(markdown, table);
+        }
+        if (output != null) {
+            report.append(spark, output.resolve("bench"));
+        }
+        return 0;
+    }
+
+    private byte[] peerModel() throws Exception {
+        if (onnx != null) {
+            return Files.readAllBytes(onnx);
+        }
+        try (InputStream in = BenchCommand.class.getResourceAsStream("/bge-small-en-v1.5.onnx")) {
+            if (in == null) {
+                throw new IllegalArgumentException("BGE-small ONNX is not on the classpath; pass --onnx");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    private static OnnxPeer.FinalHead finalHead(ModelDirectory dir) {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            DeeBertWeights w = dir.loadWeights(manager);
+            return new OnnxPeer.FinalHead(w.get("pooler.dense.weight").toFloatArray(),
+                    w.get("pooler.dense.bias").toFloatArray(), w.get(DeeBertWeights.CLASSIFIER_WEIGHT).toFloatArray(),
+                    w.get(DeeBertWeights.CLASSIFIER_BIAS).toFloatArray());
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.deebert.bench;
+
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.TimestampType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+/** Timings per contender across rounds, and the figures derived from their medians. */
+final class BenchReport {
+    static final StructType SCHEMA = new StructType()
+            .add("bench_at", TimestampType).add("contender", StringType).add("precision", StringType)
+            .add("threshold", DoubleType).add("batch_size", IntegerType).add("rows", IntegerType)
+            .add("threads", IntegerType).add("rows_per_s", DoubleType).add("ms_per_row", DoubleType)
+            .add("accuracy", DoubleType).add("expected_saving", DoubleType).add("actual_saving", DoubleType)
+            .add("actual_over_expected", DoubleType).add("ratio_to_peer", DoubleType).add("rss_mb", LongType)
+            .add("peak_rss_mb", LongType);
+
+    private record Key(String name, String precision, double threshold, int batchSize, int rows) {}
+
+    private static final class Timings {
+        final List<Double> seconds = new ArrayList<>();
+        double accuracy;
+        long layers;
+        long rssMb;
+
+        double median() {
+            List<Double> sorted = seconds.stream().sorted().toList();
+            int n = sorted.size();
+            return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        }
+    }
+
+    private final int numLayers;
+    private final int threads;
+    private final Instant at = Instant.now();
+    private final Map<Key, Timings> timings = new LinkedHashMap<>();
+
+    BenchReport(int numLayers, int threads) {
+        this.numLayers = numLayers;
+        this.threads = threads;
+    }
+
+    void time(Contender contender, LabeledRows rows) throws Exception {
+        long start = System.nanoTime();
+        Contender.Outcome outcome = contender.run(rows);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Timings t = timings.computeIfAbsent(new Key(contender.name(), contender.precision(), contender.threshold(),
+                contender.batchSize(), rows.size()), k -> new Timings());
+        t.seconds.add(seconds);
+        t.accuracy = rows.accuracy(outcome.labels());
+        t.layers = outcome.layersComputed();
+        t.rssMb = Math.max(t.rssMb, procStatusMb("VmRSS"));
+    }
+
+    /** One result row per contender, schema {@link #SCHEMA}. */
+    List<Row> rows() {
+        Key peer = timings.keySet().stream().filter(k -> Double.isNaN(k.threshold())).findFirst().orElseThrow();
+        double peerRate = peer.rows() / timings.get(peer).median();
+        long peak = procStatusMb("VmHWM");
+        List<Row> out = new ArrayList<>();
+        for (Map.Entry<Key, Timings> e : timings.entrySet()) {
+            Key k = e.getKey();
+            Timings t = e.getValue();
+            double rate = k.rows() / t.median();
+            Double expected = Double.isNaN(k.threshold()) ? null : 1.0 - (double) t.layers / ((long) k.rows() * numLayers);
+            Timings full = timings.get(new Key(k.name(), k.precision(), 0.0, k.batchSize(), k.rows()));
+            Double actual = expected == null || full == null ? null : 1.0 - t.median() / full.median();
+            Double ratio = actual == null || expected == 0 ? null : actual / expected;
+            out.add(RowFactory.create(Timestamp.from(at), k.name(), k.precision(),
+                    Double.isNaN(k.threshold()) ? null : k.threshold(), k.batchSize(), k.rows(), threads, rate,
+                    1000 / rate, t.accuracy, expected, actual, ratio, rate / peerRate, t.rssMb, peak));
+        }
+        return out;
+    }
+
+    String markdown() {
+        StringBuilder md = new StringBuilder("| contender | precision | S | batch | rows | rows/s | ms/row | accuracy "
+                + "| expected saving | actual saving | actual/expected | x peer | RSS MB |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Row r : rows()) {
+            md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %d |%n",
+                    r.getString(1), r.getString(2), r.isNullAt(3) ? "-" : r.get(3), r.getInt(4), r.getInt(5),
+                    r.getDouble(7), r.getDouble(8), r.getDouble(9), percent(r.get(10)), percent(r.get(11)),
+                    r.isNullAt(12) ? "-" : String.format("%.2f", r.getDouble(12)), r.getDouble(13), r.getLong(14)));
+        }
+        md.append(String.format("%nthreads %d, peak RSS %d MB, medians of %d rounds%n", threads, procStatusMb("VmHWM"),
+                timings.values().iterator().next().seconds.size()));
+        return md.toString();
+    }
+
+    void append(SparkSession spark, Path table) {
+        spark.createDataFrame(rows(), SCHEMA).write().format("delta").mode("append").save(table.toString());
+    }
+
+    private static String percent(Object fraction) {
+        return fraction == null ? "-" : String.format("%.1f%%", 100 * (Double) fraction);
+    }
+
+    /** A memory figure of this process from /proc/self/status (Linux), in MB; 0 where unavailable. */
+    private static long procStatusMb(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+            return 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}

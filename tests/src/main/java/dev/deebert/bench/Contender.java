@@ -1,0 +1,90 @@
+package dev.deebert.bench;
+
+import dev.deebert.model.DeeBertEngine;
+import dev.deebert.model.ExitPolicy;
+import dev.deebert.model.Prediction;
+import dev.deebert.model.TokenizedText;
+import java.util.List;
+
+/** One way of classifying the benchmark rows; {@link #run} is what gets timed. */
+interface Contender {
+    /** What a run produced: a label per row and the encoder layers it computed (0 for the peer). */
+    record Outcome(int[] labels, long layersComputed) {}
+
+    String name();
+
+    String precision();
+
+    /** Entropy threshold, or NaN for the peer. */
+    double threshold();
+
+    int batchSize();
+
+    Outcome run(LabeledRows rows) throws Exception;
+
+    static Contender peer(OnnxPeer peer, int batchSize) {
+        return new Contender() {
+            public String name() {
+                return "onnxruntime (peer)";
+            }
+
+            public String precision() {
+                return "fp32";
+            }
+
+            public double threshold() {
+                return Double.NaN;
+            }
+
+            public int batchSize() {
+                return batchSize;
+            }
+
+            public Outcome run(LabeledRows rows) throws Exception {
+                int[] labels = new int[rows.size()];
+                int at = 0;
+                for (List<TokenizedText> batch : rows.batches(batchSize)) {
+                    int[] out = peer.classify(batch);
+                    System.arraycopy(out, 0, labels, at, out.length);
+                    at += out.length;
+                }
+                return new Outcome(labels, 0);
+            }
+        };
+    }
+
+    /** DeeBERT's batched early exit; batch size 1 is the reference implementation's mode. */
+    static Contender deebert(DeeBertEngine engine, double threshold, int batchSize) {
+        ExitPolicy policy = ExitPolicy.uniform(threshold, engine.config().numHiddenLayers());
+        return new Contender() {
+            public String name() {
+                return batchSize == 1 ? "deebert batch 1 (reference mode)" : "deebert";
+            }
+
+            public String precision() {
+                return engine.precision().toString();
+            }
+
+            public double threshold() {
+                return threshold;
+            }
+
+            public int batchSize() {
+                return batchSize;
+            }
+
+            public Outcome run(LabeledRows rows) {
+                int[] labels = new int[rows.size()];
+                long layers = 0;
+                int at = 0;
+                for (List<TokenizedText> batch : rows.batches(batchSize)) {
+                    for (Prediction p : engine.classify(batch, policy)) {
+                        labels[at++] = p.labelIndex();
+                        layers += p.layersComputed();
+                    }
+                }
+                return new Outcome(labels, layers);
+            }
+        };
+    }
+}
