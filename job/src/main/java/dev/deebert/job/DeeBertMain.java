@@ -1,5 +1,6 @@
 package dev.deebert.job;
 
+import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.score.ScoreCommand;
@@ -17,6 +18,7 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             PrepareCorpusCommand.class,
             ScoreCommand.class,
+            SweepCommand.class,
         })
 public final class DeeBertMain implements Runnable {
     @CommandLine.Spec
