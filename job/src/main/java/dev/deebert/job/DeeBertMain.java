@@ -1,5 +1,6 @@
 package dev.deebert.job;
 
+import dev.deebert.job.analysis.CalibrateCommand;
 import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "deebert", mixinStandardHelpOptions = true, version = "deebert-spark 0.1.0",
         description = "DeeBERT early-exit classification on Apache Spark.",
         subcommands = {
+            CalibrateCommand.class,
             ImportCommand.class,
             InspectCommand.class,
             PrepareCorpusCommand.class,
