@@ -82,7 +82,7 @@ class CalibrateTest {
             assertTrue(point.expectedSaving() >= previousSaving, "a larger budget never saves less");
             previousSaving = point.expectedSaving();
         }
-        assertEquals(0.0, points.point(0).drop());
+        assertTrue(points.point(0).drop() <= 0, "a zero budget allows no loss (a random model may gain)");
         assertTrue(points.point(100).expectedSaving() > 0.3, "an unlimited budget takes the largest threshold");
         assertEquals(points.point(0), points.auto());
         assertThrows(IllegalArgumentException.class, () -> points.threshold(0.25));
