@@ -1,6 +1,7 @@
 package dev.deebert.job;
 
 import dev.deebert.job.analysis.CalibrateCommand;
+import dev.deebert.job.analysis.ReportCommand;
 import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
             ImportCommand.class,
             InspectCommand.class,
             PrepareCorpusCommand.class,
+            ReportCommand.class,
             ScoreCommand.class,
             SweepCommand.class,
         })

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.analysis.SweepJob;
 import dev.deebert.job.analysis.SweepRequest;
+import dev.deebert.job.score.ScoreJob;
+import dev.deebert.job.score.ScoreRequest;
+import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
@@ -29,6 +32,8 @@ final class LabeledCorpus {
     static final int MAX_SEQ_LEN = 24;
     static final String RUN = "base";
     /** Around the golden model's ramp entropies (near ln 3), so that every threshold exits a different share. */
+    static final String SCORE_RUN = "score-1";
+    static final double SCORE_THRESHOLD = 1.07;
     static final double[] THRESHOLDS = {0, 0.9, 1.0, 1.04, 1.07, 1.09, 1.2};
     private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
             + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
@@ -74,20 +79,41 @@ final class LabeledCorpus {
                 thresholds, runId, 8, Precision.FP32, MAX_SEQ_LEN, measureTime);
     }
 
-    /** An output root holding the sweep {@link #RUN} of {@link #rows}(ROWS, 7), made once per JVM. */
+    /** An output root holding the timed sweep {@link #RUN} of {@link #rows}(ROWS, 7), made once per JVM. */
     static synchronized Path sweptRoot() {
         if (root == null) {
             try {
                 Path dir = Files.createTempDirectory("deebert-analysis");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        ModelDirectory.deleteRecursively(dir);
+                    } catch (IOException e) {
+                        // a leftover temp directory is harmless
+                    }
+                }));
                 Path data = write(dir.resolve("labeled.jsonl"), rows(ROWS, 7));
                 Path output = dir.resolve("out");
-                new SweepJob(SparkTestSession.get()).run(request(data, output, RUN, THRESHOLDS, false));
+                new SweepJob(SparkTestSession.get()).run(request(data, output, RUN, THRESHOLDS, true));
                 root = output;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         return root;
+    }
+
+    /**
+     * {@link #sweptRoot()} with a scoring run {@link #SCORE_RUN} of the same data added (tables predictions,
+     * partition_stats and runs), as a report reads it.
+     */
+    static synchronized Path scoredRoot() {
+        Path out = sweptRoot();
+        if (!Files.exists(out.resolve("runs"))) {
+            new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(Fixtures.golden("bert"), data(),
+                    InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32,
+                    3, MAX_SEQ_LEN));
+        }
+        return out;
     }
 
     static Path data() {
