@@ -9,6 +9,7 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -32,6 +33,11 @@ final class Charts {
     record Series(String name, List<double[]> points) {}
 
     static JFreeChart lines(String title, String xLabel, String yLabel, List<Series> series) {
+        return lines(title, xLabel, yLabel, series, false);
+    }
+
+    /** @param layersOnX whether x is a layer number (ticks on whole numbers only) */
+    static JFreeChart lines(String title, String xLabel, String yLabel, List<Series> series, boolean layersOnX) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Series s : series) {
             XYSeries xy = new XYSeries(s.name(), false, true);
@@ -46,6 +52,9 @@ final class Charts {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
         plot.setRenderer(renderer);
+        if (layersOnX) {
+            ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        }
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

@@ -115,7 +115,7 @@ public final class Report {
         List<Charts.Series> series = new ArrayList<>();
         forced.forEach((run, xy) -> series.add(new Charts.Series(run, xy)));
         html.image("fig4-forced", "Fig. 4 (left): accuracy when every row leaves at that layer's ramp",
-                Charts.png(Charts.lines("Forced-exit accuracy per layer", "layer", "accuracy (%)", series)));
+                Charts.png(Charts.lines("Forced-exit accuracy per layer", "layer", "accuracy (%)", series, true)));
         for (String run : forced.keySet()) {
             Map<Double, List<double[]>> byThreshold = new TreeMap<>();
             for (Row r : layerwise.filter(col("run_id").equalTo(run)).orderBy("threshold", "layer")
@@ -126,7 +126,7 @@ public final class Report {
             List<Charts.Series> exits = new ArrayList<>();
             byThreshold.forEach((s, xy) -> exits.add(new Charts.Series("S=" + s, xy)));
             html.image("fig4-exits-" + run, "Fig. 4 (right): share of rows leaving at each layer, run " + run,
-                    Charts.png(Charts.lines("Exit layers, run " + run, "layer", "rows leaving (%)", exits)));
+                    Charts.png(Charts.lines("Exit layers, run " + run, "layer", "rows leaving (%)", exits, true)));
         }
     }
 
