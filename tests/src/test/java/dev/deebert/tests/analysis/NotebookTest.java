@@ -62,7 +62,6 @@ class NotebookTest {
                 tmp.toString(), notebook().toString()).redirectErrorStream(true);
         nbconvert.environment().put("DEEBERT_EXPORT", export.toString());
         nbconvert.environment().put("DEEBERT_MAX_DROP", "100");
-        nbconvert.environment().put("MPLBACKEND", "Agg");
         Process process = nbconvert.start();
         String log = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(180, TimeUnit.SECONDS));
