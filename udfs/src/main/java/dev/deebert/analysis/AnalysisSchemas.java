@@ -14,11 +14,11 @@ import org.apache.spark.sql.types.StructType;
 public final class AnalysisSchemas {
     private AnalysisSchemas() {}
 
-    /** Column after {@link ScoreSchemas#INPUT} holding the true label's index. */
+    /**
+     * The true label's index: the column the tracer's and the timer's input has after the scorer's input
+     * columns ({@link ScoreSchemas#INPUT}).
+     */
     public static final String LABEL_INDEX = "label_index";
-
-    /** The tracer's and the timer's input: the scorer's input plus the true label. */
-    public static final StructType LABELED_INPUT = ScoreSchemas.INPUT.add(LABEL_INDEX, IntegerType, false);
 
     /**
      * One traced row: what every exit said, from which the exit and the prediction under any threshold

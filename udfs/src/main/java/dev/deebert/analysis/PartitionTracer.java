@@ -3,6 +3,7 @@ package dev.deebert.analysis;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Prediction;
 import dev.deebert.score.ExecutorModels;
+import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -17,8 +18,8 @@ import org.apache.spark.sql.RowFactory;
 
 /**
  * Traces one partition of labeled rows with the executor's shared model: every layer for every row, no
- * early exit, every exit's entropy and label recorded once. Input rows follow
- * {@link AnalysisSchemas#LABELED_INPUT}; output rows follow {@link AnalysisSchemas#SWEEP_ROWS}.
+ * early exit, every exit's entropy and label recorded once. Input rows follow {@link ScoreSchemas#INPUT}
+ * then {@link AnalysisSchemas#LABEL_INDEX}; output rows follow {@link AnalysisSchemas#SWEEP_ROWS}.
  */
 public final class PartitionTracer implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;

@@ -5,6 +5,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.TokenizedText;
 import dev.deebert.score.ExecutorModels;
+import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,8 +18,9 @@ import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
 
 /**
- * A window of labeled input rows ({@link AnalysisSchemas#LABELED_INPUT}), tokenized the way the scorer
- * tokenizes and split into length-sorted batches, so that the sweep's passes see the batches scoring sees.
+ * A window of labeled input rows ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}),
+ * tokenized the way the scorer tokenizes and split into length-sorted batches, so that the sweep's passes
+ * see the batches scoring sees.
  */
 final class TokenizedWindow {
     final List<Row> rows;

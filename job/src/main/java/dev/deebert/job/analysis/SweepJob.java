@@ -17,6 +17,7 @@ import dev.deebert.job.score.RunTables;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -83,9 +84,9 @@ public final class SweepJob {
     }
 
     /**
-     * The tracer's input ({@link AnalysisSchemas#LABELED_INPUT}). A label is a label name of the model or a
-     * label index; rows without text or with an unknown label stop the sweep before any model work. Without
-     * an id column, rows are numbered (ids are then only unique within the run).
+     * The tracer's input ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}). A label is
+     * a label name of the model or a label index; rows without text or with an unknown label stop the sweep
+     * before any model work. Without an id column, rows are numbered (ids are then only unique within the run).
      */
     private Dataset<Row> labeledInput(SweepRequest request, List<String> labels) {
         Dataset<Row> raw = request.format().read(spark, request.data());
