@@ -1,5 +1,8 @@
 package dev.deebert.job;
 
+import dev.deebert.job.analysis.CalibrateCommand;
+import dev.deebert.job.analysis.ReportCommand;
+import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.score.ScoreCommand;
@@ -13,10 +16,13 @@ import picocli.CommandLine.Command;
 @Command(name = "deebert", mixinStandardHelpOptions = true, version = "deebert-spark 0.1.0",
         description = "DeeBERT early-exit classification on Apache Spark.",
         subcommands = {
+            CalibrateCommand.class,
             ImportCommand.class,
             InspectCommand.class,
             PrepareCorpusCommand.class,
+            ReportCommand.class,
             ScoreCommand.class,
+            SweepCommand.class,
         })
 public final class DeeBertMain implements Runnable {
     /** System property naming a properties file of option defaults (keys: deebert.<command>.<option>). */

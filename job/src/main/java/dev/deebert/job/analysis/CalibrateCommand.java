@@ -1,0 +1,56 @@
+package dev.deebert.job.analysis;
+
+import dev.deebert.job.Sessions;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code deebert calibrate}: operating points per accuracy budget from a sweep, into the model's deebert.json. */
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+        description = "Pick the threshold of largest saving within each accuracy budget; write deebert.json into the model.")
+public final class CalibrateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--sweep", required = true, description = "Output root of deebert sweep.")
+    Path sweep;
+
+    @Option(names = "--run-id", description = "Sweep run to use (default: the latest).")
+    String runId;
+
+    @Option(names = "--model", required = true, description = "The model directory the sweep ran; deebert.json goes there.")
+    Path model;
+
+    @Option(names = "--max-drop", split = ",", defaultValue = "0.5,2",
+            description = "Budgets: accuracy points the early exit may lose against S=0 (default: ${DEFAULT-VALUE}).")
+    List<Double> maxDrops;
+
+    @Option(names = "--bootstrap", defaultValue = "1000", description = "Bootstrap resamples (default: ${DEFAULT-VALUE}).")
+    int bootstrap;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Bootstrap seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        CalibrationRequest request = new CalibrationRequest(sweep, runId, model,
+                maxDrops.stream().mapToDouble(Double::doubleValue).toArray(), bootstrap, seed);
+        OperatingPoints points = new Calibration(Sessions.getOrCreate("deebert calibrate")).run(request);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("sweep %s (%d rows), accuracy at S=0 %.4f%n", points.sweep().runId(), points.sweep().rows(),
+                points.referenceAccuracy());
+        for (OperatingPoints.Point p : points.points()) {
+            out.printf("max drop %.2f pts: S=%.4g, accuracy %.4f, drop %.2f pts (95%% CI %.2f..%.2f), saving %.1f%%%n",
+                    p.maxDrop(), p.threshold(), p.accuracy(), p.drop(), p.dropCi95()[0], p.dropCi95()[1],
+                    100 * p.expectedSaving());
+        }
+        out.printf("wrote %s%n", model.resolve(OperatingPoints.FILE));
+        out.flush();
+        return 0;
+    }
+}

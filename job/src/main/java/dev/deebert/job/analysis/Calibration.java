@@ -1,0 +1,93 @@
+package dev.deebert.job.analysis;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.deebert.analysis.SweepCounts;
+import dev.deebert.model.ModelDirectory;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Picks, for each accuracy budget, the operating point of a sweep: the threshold with the largest expected
+ * saving whose accuracy drop against S=0 is within the budget, with a bootstrap interval of that drop from
+ * the sweep's per-row traces. Writes the points into the model directory ({@link OperatingPoints}).
+ */
+public final class Calibration {
+    /** Drops are differences of accuracies; this absorbs their rounding when a drop equals a budget. */
+    static final double DROP_TOLERANCE = 1e-9;
+
+    private final SparkSession spark;
+
+    public Calibration(SparkSession spark) {
+        this.spark = spark;
+    }
+
+    public OperatingPoints run(CalibrationRequest request) {
+        AnalysisTables tables = new AnalysisTables(request.sweepRoot().toAbsolutePath());
+        if (!AnalysisTables.isTable(spark, tables.sweep()) || !AnalysisTables.isTable(spark, tables.sweepRows())) {
+            throw new IllegalArgumentException("--sweep " + request.sweepRoot() + " has no sweep and sweep_rows tables;"
+                    + " run deebert sweep first");
+        }
+        Dataset<Row> all = spark.read().format("delta").load(tables.sweep().toString());
+        String runId = request.runId() != null ? request.runId()
+                : all.orderBy(col("swept_at").desc(), col("run_id").desc()).first().getAs("run_id");
+        List<Row> sweep = all.filter(col("run_id").equalTo(runId)).orderBy("threshold").collectAsList();
+        if (sweep.isEmpty()) {
+            throw new IllegalArgumentException("no sweep run '" + runId + "' under " + request.sweepRoot() + " (runs: "
+                    + all.select("run_id").distinct().collectAsList().stream().map(r -> r.getString(0)).toList() + ")");
+        }
+        Row reference = sweep.get(0);
+        ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath());
+        String sha = model.weightsSha256();
+        if (!sha.equals(reference.getAs("model_sha256"))) {
+            throw new IllegalArgumentException("sweep " + runId + " was made with weights " + reference.getAs("model_sha256")
+                    + " but --model " + request.model() + " has weights " + sha);
+        }
+
+        double[] thresholds = sweep.stream().mapToDouble(r -> r.<Double>getAs("threshold")).toArray();
+        SweepCounts counts = TracedRows.count(TracedRows.of(spark, tables, runId), thresholds,
+                model.config().numHiddenLayers(), model.config().numLabels());
+        long rows = reference.getAs("rows");
+        if (counts.atThreshold(0).rows() != rows) {
+            throw new IllegalArgumentException("sweep_rows of run " + runId + " hold " + counts.atThreshold(0).rows()
+                    + " rows but its sweep table says " + rows + "; run the sweep again");
+        }
+
+        List<OperatingPoints.Point> points = new ArrayList<>();
+        for (double budget : request.maxDrops()) {
+            int t = choose(sweep, budget);
+            Row point = sweep.get(t);
+            double[] interval = new DropBootstrap(request.seed()).interval95(counts.paired(t), request.bootstrap());
+            points.add(new OperatingPoints.Point(budget, point.getAs("threshold"), point.getAs("accuracy"),
+                    point.getAs("quality_drop"), interval, request.bootstrap(), request.seed(),
+                    point.getAs("expected_saving"), point.getAs("actual_saving")));
+        }
+        OperatingPoints result = new OperatingPoints(OperatingPoints.FORMAT, sha,
+                new OperatingPoints.Sweep(runId, tables.root().toString(), reference.getAs("data_path"), rows),
+                reference.getAs("accuracy"), points);
+        result.write(model.dir());
+        return result;
+    }
+
+    /**
+     * Index of the sweep row with the largest expected saving among those whose quality_drop is within
+     * {@code budget}; ties go to the smaller drop, then the smaller threshold. S=0 (drop 0) always qualifies.
+     */
+    static int choose(List<Row> sweep, double budget) {
+        Comparator<Integer> better = Comparator.<Integer>comparingDouble(i -> sweep.get(i).getAs("expected_saving"))
+                .thenComparing(Comparator.<Integer>comparingDouble(i -> sweep.get(i).getAs("quality_drop")).reversed())
+                .thenComparing(Comparator.<Integer>comparingDouble(i -> sweep.get(i).getAs("threshold")).reversed());
+        int best = -1;
+        for (int i = 0; i < sweep.size(); i++) {
+            if (sweep.get(i).<Double>getAs("quality_drop") <= budget + DROP_TOLERANCE
+                    && (best < 0 || better.compare(i, best) > 0)) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}

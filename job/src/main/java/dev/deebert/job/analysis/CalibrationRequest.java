@@ -1,0 +1,36 @@
+package dev.deebert.job.analysis;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A calibration as the user asked for it.
+ *
+ * @param runId the sweep run to calibrate from, or null for the latest sweep under the root
+ * @param maxDrops budgets in accuracy points, each >= 0
+ */
+public record CalibrationRequest(Path sweepRoot, String runId, Path model, double[] maxDrops, int bootstrap,
+                                 long seed) {
+    public CalibrationRequest {
+        if (maxDrops.length == 0) {
+            throw new IllegalArgumentException("--max-drop needs at least one budget");
+        }
+        for (double d : maxDrops) {
+            if (!(d >= 0) || Double.isInfinite(d)) {
+                throw new IllegalArgumentException("--max-drop must be finite numbers >= 0 (accuracy points), got " + d);
+            }
+        }
+        if (bootstrap < 1) {
+            throw new IllegalArgumentException("--bootstrap must be at least 1, got " + bootstrap);
+        }
+        if (runId != null) {
+            AnalysisTables.checkRunId(runId);
+        }
+        maxDrops = Arrays.stream(maxDrops).distinct().sorted().toArray();
+    }
+
+    @Override
+    public double[] maxDrops() {
+        return maxDrops.clone();
+    }
+}

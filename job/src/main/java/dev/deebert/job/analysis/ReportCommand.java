@@ -1,0 +1,59 @@
+package dev.deebert.job.analysis;
+
+import dev.deebert.job.Sessions;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code deebert report}: one HTML file of the sweeps and scoring costs under an output root; Parquet exports. */
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = "Write a self-contained HTML report of an output root and/or export its tables as Parquet.")
+public final class ReportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--output", required = true, description = "Output root of deebert score / sweep.")
+    Path output;
+
+    @Option(names = "--run-id", split = ",", description = "Runs to report on (default: all).")
+    List<String> runIds = List.of();
+
+    @Option(names = "--html", description = "The HTML file to write.")
+    Path html;
+
+    @Option(names = "--export", description = "Directory for Parquet snapshots of every Delta table under --output.")
+    Path export;
+
+    @Override
+    public Integer call() throws IOException {
+        if (html == null && export == null) {
+            throw new IllegalArgumentException("nothing to do: pass --html FILE and/or --export DIR");
+        }
+        if (!Files.isDirectory(output)) {
+            throw new IllegalArgumentException("--output " + output + " is not a directory");
+        }
+        SparkSession spark = Sessions.getOrCreate("deebert report");
+        PrintWriter out = spec.commandLine().getOut();
+        if (html != null) {
+            String page = new Report(spark, output, runIds).html();
+            Path parent = html.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Files.writeString(html, page, StandardCharsets.UTF_8);
+            out.printf("wrote %s (%d KiB)%n", html, page.length() / 1024);
+        }
+        if (export != null) {
+            out.printf("exported %s to %s%n", TableExport.export(spark, output.toAbsolutePath(), export), export);
+        }
+        out.flush();
+        return 0;
+    }
+}

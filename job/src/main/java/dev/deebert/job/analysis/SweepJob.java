@@ -1,0 +1,175 @@
+package dev.deebert.job.analysis;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
+import static org.apache.spark.sql.functions.when;
+
+import dev.deebert.analysis.AnalysisSchemas;
+import dev.deebert.analysis.PartitionTimer;
+import dev.deebert.analysis.PartitionTracer;
+import dev.deebert.analysis.SweepCounts;
+import dev.deebert.job.score.RunTables;
+import dev.deebert.model.DeeBertConfig;
+import dev.deebert.model.ExitPolicy;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.score.ScoreSchemas;
+import dev.deebert.score.ScoringSpec;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The threshold sweep (the paper's sections 4.2-4.4): traces every labeled row once through every layer on
+ * the executors, stores the traces in {@code sweep_rows}, derives every threshold's exits from them in one
+ * pass, and writes the {@code sweep} and {@code layerwise} tables. With {@code measureTime} it also times the
+ * real early exit at every threshold.
+ */
+public final class SweepJob {
+    private final SparkSession spark;
+
+    public SweepJob(SparkSession spark) {
+        this.spark = spark;
+    }
+
+    public SweepPoint[] run(SweepRequest request) {
+        ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath()).verify();
+        DeeBertConfig config = model.config();
+        int layers = config.numHiddenLayers();
+        List<String> labels = IntStream.range(0, config.numLabels()).mapToObj(config::labelName).toList();
+        model.tokenizer(request.maxSeqLen()).close();
+        ScoringSpec spec = new ScoringSpec(request.runId(), model.dir().toString(), model.weightsSha256(), layers,
+                labels, ExitPolicy.uniform(0, layers), 0, request.precision(), request.batchSize(),
+                request.maxSeqLen(), List.of());
+
+        AnalysisTables tables = new AnalysisTables(request.output().toAbsolutePath());
+        new RunTables(tables.root()).checkWritable(spark, Map.of(tables.sweep(), AnalysisTables.SWEEP,
+                tables.layerwise(), AnalysisTables.LAYERWISE, tables.sweepRows(), AnalysisSchemas.SWEEP_ROWS));
+        Dataset<Row> input = labeledInput(request, labels).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            describeJob(request, "trace every layer");
+            RunTables.replaceRun(input.mapPartitions(new PartitionTracer(spec), Encoders.row(AnalysisSchemas.SWEEP_ROWS)),
+                    tables.sweepRows(), request.runId(), true);
+            describeJob(request, "derive exits for every threshold");
+            SweepCounts counts = TracedRows.count(TracedRows.of(spark, tables, request.runId()), request.thresholds(),
+                    layers, labels.size());
+            long[] nanos = null;
+            if (request.measureTime()) {
+                describeJob(request, "time the early exit at every threshold");
+                nanos = modelNanos(input, spec, request.thresholds());
+            }
+            SweepPoint[] points = SweepPoint.of(counts, TracedRows.positiveLabel(labels), nanos);
+            describeJob(request, "write sweep and layerwise");
+            write(tables, request, spec.modelSha256(), points, counts, labels);
+            return points;
+        } finally {
+            input.unpersist();
+            spark.sparkContext().setJobDescription(null);
+        }
+    }
+
+    /**
+     * The tracer's input ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}). A label is
+     * a label name of the model or a label index; rows without text or with an unknown label stop the sweep
+     * before any model work. Without an id column, rows are numbered (ids are then only unique within the run).
+     */
+    private Dataset<Row> labeledInput(SweepRequest request, List<String> labels) {
+        Dataset<Row> raw = request.format().read(spark, request.data());
+        List<String> columns = Arrays.asList(raw.columns());
+        List<String> needed = new ArrayList<>(List.of(request.textCol(), request.labelCol()));
+        if (request.idCol() != null) {
+            needed.add(request.idCol());
+        }
+        for (String column : needed) {
+            if (!columns.contains(column)) {
+                throw new IllegalArgumentException(request.data() + " has no column '" + column + "' (columns: "
+                        + String.join(", ", columns) + ")");
+            }
+        }
+        Column label = col(request.labelCol()).cast("string");
+        List<Column> nameToIndex = new ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            nameToIndex.add(lit(labels.get(i)));
+            nameToIndex.add(lit(i));
+        }
+        Column index = label.rlike("^[0-9]{1,9}$");
+        Column byIndex = when(index.and(label.cast("int").lt(labels.size())), label.cast("int"));
+        Column labelIndex = coalesce(element_at(map(nameToIndex.toArray(Column[]::new)), label), byIndex);
+        Column generated = monotonically_increasing_id().cast("string");
+        Column id = request.idCol() == null ? generated : coalesce(col(request.idCol()).cast("string"), generated);
+        Dataset<Row> labeled = raw.select(id.as("id"), col(request.textCol()).cast("string").as("text"),
+                lit(null).cast("string").as("text_b"), labelIndex.as(AnalysisSchemas.LABEL_INDEX), label.as("label"));
+
+        Row check = labeled.agg(count(lit(1)), count(when(col("text").isNull(), 1)),
+                count(when(col(AnalysisSchemas.LABEL_INDEX).isNull(), 1))).first();
+        if (check.getLong(0) == 0) {
+            throw new IllegalArgumentException("--data " + request.data() + " has no rows");
+        }
+        if (check.getLong(1) > 0) {
+            throw new IllegalArgumentException("--data " + request.data() + ": " + check.getLong(1) + " rows have no "
+                    + request.textCol());
+        }
+        if (check.getLong(2) > 0) {
+            List<String> unknown = labeled.filter(col(AnalysisSchemas.LABEL_INDEX).isNull()).select("label").distinct()
+                    .limit(5).collectAsList().stream().map(r -> String.valueOf(r.get(0))).toList();
+            throw new IllegalArgumentException("--data " + request.data() + ": " + check.getLong(2) + " rows have a "
+                    + request.labelCol() + " that is not one of the model's labels " + labels + " or their indices"
+                    + " (e.g. " + unknown + ")");
+        }
+        int partitions = Math.max(raw.rdd().getNumPartitions(), spark.sparkContext().defaultParallelism());
+        return labeled.drop("label").repartition(partitions);
+    }
+
+    /** Model nanoseconds of the real early exit per threshold, summed over partitions. */
+    private static long[] modelNanos(Dataset<Row> input, ScoringSpec spec, double[] thresholds) {
+        long[] total = new long[thresholds.length];
+        for (Row partition : input.mapPartitions(new PartitionTimer(spec, thresholds),
+                Encoders.row(AnalysisSchemas.TIMINGS)).collectAsList()) {
+            List<Long> nanos = partition.getList(2);
+            for (int t = 0; t < total.length; t++) {
+                total[t] += nanos.get(t);
+            }
+        }
+        return total;
+    }
+
+    private void write(AnalysisTables tables, SweepRequest request, String modelSha256, SweepPoint[] points,
+                       SweepCounts counts, List<String> labels) {
+        Timestamp sweptAt = Timestamp.from(Instant.now());
+        String dataPath = request.data().toAbsolutePath().toString();
+        List<Row> sweep = Arrays.stream(points).map(p -> p.toRow(request.runId(), modelSha256, dataPath, sweptAt)).toList();
+        int positive = TracedRows.positiveLabel(labels);
+        List<Row> layerwise = new ArrayList<>();
+        for (int t = 0; t < points.length; t++) {
+            long[] histogram = points[t].exitHistogram();
+            for (int l = 1; l <= counts.layers(); l++) {
+                var forced = counts.forcedAt(l);
+                layerwise.add(RowFactory.create(request.runId(), points[t].threshold(), l, histogram[l - 1],
+                        (double) histogram[l - 1] / points[t].rows(), forced.accuracy(), forced.macroF1(),
+                        positive < 0 ? null : forced.f1(positive)));
+            }
+        }
+        RunTables.replaceRun(spark.createDataFrame(sweep, AnalysisTables.SWEEP), tables.sweep(), request.runId(), false);
+        RunTables.replaceRun(spark.createDataFrame(layerwise, AnalysisTables.LAYERWISE), tables.layerwise(),
+                request.runId(), false);
+    }
+
+    private void describeJob(SweepRequest request, String step) {
+        spark.sparkContext().setJobDescription("deebert sweep " + request.runId() + ": " + step);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.deebert.job.analysis;
+
+import dev.deebert.analysis.Confusion;
+import dev.deebert.analysis.SweepCounts;
+import java.sql.Timestamp;
+import java.util.Arrays;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * One threshold's figures of a sweep (a row of {@link AnalysisTables#SWEEP} without the run's columns).
+ *
+ * @param positiveF1 F1 of the positive label of a binary task, else null
+ * @param qualityDrop accuracy points lost against S=0
+ * @param exitHistogram rows leaving after each layer (index 0 = layer 1)
+ * @param measuredMs model time of the real early exit summed over partitions, or null when not measured
+ * @param actualSaving 1 - measuredMs / measuredMs at S=0, or null
+ */
+public record SweepPoint(double threshold, long rows, double accuracy, double macroF1, Double positiveF1,
+                         double qualityDrop, double expectedSaving, double meanExitLayer, long[] exitHistogram,
+                         Double measuredMs, Double actualSaving) {
+
+    /**
+     * The figures of every threshold of {@code counts}, whose first threshold is 0.
+     *
+     * @param positive index of the positive label, or -1 for none
+     * @param modelNanos model time per threshold, or null when not measured
+     */
+    static SweepPoint[] of(SweepCounts counts, int positive, long[] modelNanos) {
+        double[] thresholds = counts.thresholds();
+        int layers = counts.layers();
+        double reference = counts.atThreshold(0).accuracy();
+        SweepPoint[] points = new SweepPoint[thresholds.length];
+        for (int t = 0; t < thresholds.length; t++) {
+            Confusion quality = counts.atThreshold(t);
+            long[] histogram = counts.exitHistogram(t);
+            long rows = quality.rows();
+            long layersComputed = 0;
+            for (int l = 1; l <= layers; l++) {
+                layersComputed += l * histogram[l - 1];
+            }
+            Double measured = modelNanos == null ? null : modelNanos[t] / 1e6;
+            Double actual = modelNanos == null || modelNanos[0] == 0 ? null : 1.0 - (double) modelNanos[t] / modelNanos[0];
+            points[t] = new SweepPoint(thresholds[t], rows, quality.accuracy(), quality.macroF1(),
+                    positive < 0 ? null : quality.f1(positive), 100 * (reference - quality.accuracy()),
+                    1.0 - (double) layersComputed / (rows * layers), (double) layersComputed / rows, histogram,
+                    measured, actual);
+        }
+        return points;
+    }
+
+    Row toRow(String runId, String modelSha256, String dataPath, Timestamp sweptAt) {
+        return RowFactory.create(runId, threshold, rows, accuracy, macroF1, positiveF1, qualityDrop, expectedSaving,
+                meanExitLayer, Arrays.stream(exitHistogram).boxed().toArray(Long[]::new), measuredMs, actualSaving,
+                modelSha256, dataPath, sweptAt);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.deebert.job.analysis;
+
+import dev.deebert.job.InputFormat;
+import dev.deebert.model.Precision;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A sweep as the user asked for it, checked on the driver before anything starts.
+ *
+ * @param idCol column of row ids, or null to number the rows
+ * @param thresholds the thresholds S to report, ascending, always including 0 (the reference of every
+ *     quality drop and saving)
+ */
+public record SweepRequest(Path model, Path data, InputFormat format, String idCol, String textCol, String labelCol,
+                           Path output, double[] thresholds, String runId, int batchSize, Precision precision,
+                           int maxSeqLen, boolean measureTime) {
+
+    public SweepRequest {
+        for (double s : thresholds) {
+            if (!(s >= 0) || Double.isInfinite(s)) {
+                throw new IllegalArgumentException("--thresholds must be finite numbers >= 0, got " + s);
+            }
+        }
+        thresholds = Arrays.stream(thresholds).map(s -> s == 0 ? 0.0 : s).distinct().sorted().toArray();
+        if (thresholds.length == 0 || thresholds[0] != 0) {
+            double[] withZero = new double[thresholds.length + 1];
+            System.arraycopy(thresholds, 0, withZero, 1, thresholds.length);
+            thresholds = withZero;
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        }
+        AnalysisTables.checkRunId(runId);
+        if (!Files.exists(data)) {
+            throw new IllegalArgumentException("--data " + data + " does not exist");
+        }
+    }
+
+    @Override
+    public double[] thresholds() {
+        return thresholds.clone();
+    }
+}

@@ -1,0 +1,122 @@
+package dev.deebert.tests.analysis;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.job.InputFormat;
+import dev.deebert.job.analysis.SweepJob;
+import dev.deebert.job.analysis.SweepRequest;
+import dev.deebert.job.score.ScoreJob;
+import dev.deebert.job.score.ScoreRequest;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
+import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.SparkTestSession;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A synthetic corpus labeled with the golden model's labels (neg/neu/pos), and one sweep of it shared by
+ * the analysis tests of a JVM (the sweep is what they all read; running it once keeps the suite short).
+ */
+final class LabeledCorpus {
+    static final String[] LABELS = {"neg", "neu", "pos"};
+    static final int ROWS = 150;
+    static final int LAYERS = 3;
+    static final int MAX_SEQ_LEN = 24;
+    static final String RUN = "base";
+    /** Around the golden model's ramp entropies (near ln 3), so that every threshold exits a different share. */
+    static final String SCORE_RUN = "score-1";
+    static final double SCORE_THRESHOLD = 1.07;
+    static final double[] THRESHOLDS = {0, 0.9, 1.0, 1.04, 1.07, 1.09, 1.2};
+    private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
+            + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
+
+    private static Path root;
+
+    private LabeledCorpus() {}
+
+    /** Rows {id, text, label} in file order. */
+    static List<Map<String, Object>> rows(int count, long seed) {
+        Random random = new Random(seed);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            StringBuilder text = new StringBuilder();
+            for (int w = random.nextInt(30); w >= 0; w--) {
+                text.append(WORDS[random.nextInt(WORDS.length)]).append(' ');
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("doc", "doc-" + i);
+            row.put("text", text.toString().trim());
+            row.put("label", LABELS[random.nextInt(LABELS.length)]);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    static Path write(Path file, List<Map<String, Object>> rows) {
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = new ArrayList<>();
+        try {
+            for (Map<String, Object> row : rows) {
+                lines.add(json.writeValueAsString(row));
+            }
+            Files.write(file, lines, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    static SweepRequest request(Path data, Path output, String runId, double[] thresholds, boolean measureTime) {
+        return new SweepRequest(Fixtures.golden("bert"), data, InputFormat.guess(data), "doc", "text", "label", output,
+                thresholds, runId, 8, Precision.FP32, MAX_SEQ_LEN, measureTime);
+    }
+
+    /** An output root holding the timed sweep {@link #RUN} of {@link #rows}(ROWS, 7), made once per JVM. */
+    static synchronized Path sweptRoot() {
+        if (root == null) {
+            try {
+                Path dir = Files.createTempDirectory("deebert-analysis");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        ModelDirectory.deleteRecursively(dir);
+                    } catch (IOException e) {
+                        // a leftover temp directory is harmless
+                    }
+                }));
+                Path data = write(dir.resolve("labeled.jsonl"), rows(ROWS, 7));
+                Path output = dir.resolve("out");
+                new SweepJob(SparkTestSession.get()).run(request(data, output, RUN, THRESHOLDS, true));
+                root = output;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return root;
+    }
+
+    /**
+     * {@link #sweptRoot()} with a scoring run {@link #SCORE_RUN} of the same data added (tables predictions,
+     * partition_stats and runs), as a report reads it.
+     */
+    static synchronized Path scoredRoot() {
+        Path out = sweptRoot();
+        if (!Files.exists(out.resolve("runs"))) {
+            new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(Fixtures.golden("bert"), data(),
+                    InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32,
+                    3, MAX_SEQ_LEN));
+        }
+        return out;
+    }
+
+    static Path data() {
+        return sweptRoot().resolveSibling("labeled.jsonl");
+    }
+}

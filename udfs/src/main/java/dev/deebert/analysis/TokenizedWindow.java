@@ -1,0 +1,80 @@
+package dev.deebert.analysis;
+
+import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.deebert.model.DeeBertTokenizer;
+import dev.deebert.model.TokenizedText;
+import dev.deebert.score.ExecutorModels;
+import dev.deebert.score.ScoreSchemas;
+import dev.deebert.score.ScoringSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.Row;
+
+/**
+ * A window of labeled input rows ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}),
+ * tokenized the way the scorer tokenizes and split into length-sorted batches, so that the sweep's passes
+ * see the batches scoring sees.
+ */
+final class TokenizedWindow {
+    final List<Row> rows;
+    final TokenizedText[] tokens;
+    /** Row positions of each batch: rows sorted by token count, cut every batchSize rows. */
+    final List<int[]> batches;
+
+    private TokenizedWindow(List<Row> rows, TokenizedText[] tokens, List<int[]> batches) {
+        this.rows = rows;
+        this.tokens = tokens;
+        this.batches = batches;
+    }
+
+    /**
+     * Reads up to {@link ScoringSpec#windowRows} rows. Unlike scoring, a row that cannot be tokenized fails
+     * the task: quality figures over a silently shrunken data set would mislead.
+     */
+    static TokenizedWindow read(Iterator<Row> input, ScoringSpec spec, DeeBertTokenizer tokenizer) {
+        List<Row> rows = new ArrayList<>(spec.windowRows());
+        while (rows.size() < spec.windowRows() && input.hasNext()) {
+            rows.add(input.next());
+        }
+        TokenizedText[] tokens = new TokenizedText[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            String text = rows.get(i).getString(1);
+            if (text == null) {
+                throw new IllegalArgumentException("row " + rows.get(i).getString(0) + " has no text");
+            }
+            boolean cut = text.length() > spec.maxChars();
+            TokenizedText encoded = tokenizer.encode(cut ? text.substring(0, spec.maxChars()) : text, null);
+            tokens[i] = cut ? new TokenizedText(encoded.ids(), encoded.typeIds(), true) : encoded;
+        }
+        int[] byLength = IntStream.range(0, rows.size()).boxed()
+                .sorted(Comparator.comparingInt(i -> tokens[i].numTokens())).mapToInt(Integer::intValue).toArray();
+        List<int[]> batches = new ArrayList<>();
+        for (int from = 0; from < byLength.length; from += spec.batchSize()) {
+            batches.add(Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + spec.batchSize())));
+        }
+        return new TokenizedWindow(rows, tokens, batches);
+    }
+
+    List<TokenizedText> tokens(int[] batch) {
+        return Arrays.stream(batch).mapToObj(i -> tokens[i]).toList();
+    }
+
+    /**
+     * The executor's shared model on the device Spark gave this task, with PyTorch's intra-op threads set
+     * to the task's cores. Same rule as {@code PartitionScorer}, whose helper is private.
+     */
+    static ExecutorModels.Loaded model(ScoringSpec spec, TaskContext task) {
+        ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
+        Device device = gpu == null || gpu.addresses().length == 0 ? Device.cpu()
+                : Device.gpu(Integer.parseInt(gpu.addresses()[0].trim()));
+        JniUtils.setNumThreads(Math.max(1, task.cpus()));
+        return ExecutorModels.get(spec.modelDir(), device, spec.precision(), spec.maxSeqLen());
+    }
+}
