@@ -24,7 +24,8 @@ import org.apache.spark.sql.types.StructType;
  *   <li>An incremental run appends each micro-batch with Delta's idempotent writes ({@code txnAppId} = the
  *       streaming query's id, fixed by its checkpoint; {@code txnVersion} = the micro-batch id). A micro-batch
  *       that Spark replays after a crash is skipped by each table that already committed it, so its rows stay
- *       with the run that first wrote them. Its run id is fresh per invocation and never reused, so no
+ *       with the run that first wrote them (a crash between the two tables' commits leaves the replay to write
+ *       the other table's rows, under the rerun's id: each row still lands once). Its run id is fresh per invocation and never reused, so no
  *       {@code replaceWhere} ever deletes incremental rows; a rescore after a model change rewrites rows of
  *       incremental runs with one MERGE.</li>
  * </ul>

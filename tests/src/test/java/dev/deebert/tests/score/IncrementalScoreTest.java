@@ -39,9 +39,11 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +55,9 @@ import org.junit.jupiter.api.io.TempDir;
 class IncrementalScoreTest {
     private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
             + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
+
+    private static final StructType DOC_SCHEMA = new StructType()
+            .add("doc", DataTypes.StringType).add("text", DataTypes.StringType).add("source", DataTypes.StringType);
 
     @TempDir
     static Path tmp;
@@ -82,9 +87,9 @@ class IncrementalScoreTest {
 
     /** Appends docs [from, to) to a Delta table in one commit of one file. */
     private static void append(Path table, int from, int to) {
-        List<String> json = docs(from, to).stream().map(IncrementalScoreTest::json).toList();
-        spark.read().json(spark.createDataset(json, Encoders.STRING())).coalesce(1)
-                .write().format("delta").mode("append").save(table.toString());
+        List<Row> rows = docs(from, to).stream().map(d -> RowFactory.create(d.values().toArray())).toList();
+        spark.createDataFrame(rows, DOC_SCHEMA).coalesce(1).write().format("delta").mode("append")
+                .save(table.toString());
     }
 
     private static void writeJsonFile(Path file, int from, int to) throws IOException {
@@ -277,18 +282,28 @@ class IncrementalScoreTest {
     }
 
     @Test
-    void aJsonDirectoryIsScoredFileByFile() throws IOException {
+    void aJsonDirectoryIsScoredFileByFileThroughTheCommandLine() throws IOException {
         Path input = tmp.resolve("files/input");
         Path out = tmp.resolve("files/out");
+        List<String> args = List.of("score", "--model", Fixtures.golden("bert").toString(), "--input",
+                input.toString(), "--output", out.toString(), "--threshold", "0.5", "--id-col", "doc",
+                "--keep-cols", "source", "--partitions", "2", "--max-seq-len", "24", "--incremental",
+                "--checkpoint", tmp.resolve("files/checkpoint").toString());
         writeJsonFile(input.resolve("a.json"), 0, 10);
-        run(input, out, "f1");
+        List<String> first = new ArrayList<>(args);
+        first.addAll(List.of("--run-id", "f1"));
+        assertEquals(0, DeeBertMain.execute(first.toArray(String[]::new)));
         writeJsonFile(input.resolve("b.json"), 10, 18);
-        run(input, out, "f2");
+        assertEquals(0, DeeBertMain.execute(args.toArray(String[]::new)), "with a generated run id");
+
         Output tables = Output.read(out);
         tables.assertExactlyOnce(18);
         assertEquals(docIds(0, 10), tables.ids("f1"));
-        assertEquals(docIds(10, 18), tables.ids("f2"));
-        assertEquals(8L, tables.runs().get("f2").<Long>getAs("rows"));
+        assertEquals(2, tables.runs().size());
+        String second = tables.runs().keySet().stream().filter(id -> !id.equals("f1")).findFirst().orElseThrow();
+        assertTrue(second.startsWith("incr-"), second);
+        assertEquals(docIds(10, 18), tables.ids(second));
+        assertEquals(8L, tables.runs().get(second).<Long>getAs("rows"));
         assertEquals(18L, tables.statsRows());
     }
 
