@@ -54,27 +54,32 @@ public final class ScoreJob {
                 request.threshold(), describe(request));
         writeRun(tables, run);
         Scoring scoring = new Scoring(spark, spec, predictionSchema, request.partitions());
-        IncrementalScoring incremental = new IncrementalScoring(spark, request, columns, scoring, tables);
+        IncrementalScoring incremental = request.isIncremental()
+                ? new IncrementalScoring(spark, request, columns, scoring, tables) : null;
         long rescored = 0;
         try {
-            if (request.isIncremental()) {
+            if (incremental == null) {
+                scoreBatch(scoring, columns.select(raw), tables, request.runId());
+            } else {
                 incremental.run(raw.schema());
                 if (request.incremental().rescoreModelChange()) {
                     rescored = new ModelRescore(spark, scoring, tables).run(columns.select(raw));
                 }
-            } else {
-                scoreBatch(scoring, columns.select(raw), tables, request.runId());
             }
-            ScoreSummary summary = summarize(request, tables, config, start, incremental.batches(), rescored);
+            ScoreSummary summary = summarize(request, tables, config, start, incremental, rescored);
             writeRun(tables, run.finished(RunRecord.SUCCEEDED, summary));
             return summary;
         } catch (RuntimeException e) {
             // An incremental run keeps the micro-batches it committed: its row counts them. A failed batch run
             // committed nothing of its own (a replaceWhere that did not finish), so it counts nothing.
-            ScoreSummary committed = request.isIncremental()
-                    ? summarize(request, tables, config, start, incremental.batches(), rescored)
-                    : ScoreSummary.of(request.runId(), List.of(), config.numHiddenLayers(), 0, tables, null, null);
-            writeRun(tables, run.finished(RunRecord.FAILED, committed));
+            try {
+                ScoreSummary committed = incremental != null
+                        ? summarize(request, tables, config, start, incremental, rescored)
+                        : ScoreSummary.of(request.runId(), List.of(), config.numHiddenLayers(), 0, tables, null, null);
+                writeRun(tables, run.finished(RunRecord.FAILED, committed));
+            } catch (RuntimeException bookkeeping) {
+                e.addSuppressed(bookkeeping);
+            }
             throw e;
         } finally {
             spark.sparkContext().setJobDescription(null);
@@ -90,11 +95,12 @@ public final class ScoreJob {
         }
     }
 
+    /** The run's totals from its committed partition stats. */
     private ScoreSummary summarize(ScoreRequest request, RunTables tables, DeeBertConfig config, long startNanos,
-                                   long batches, long rescored) {
+                                   IncrementalScoring incremental, long rescored) {
         return ScoreSummary.of(request.runId(), tables.statsOf(spark, request.runId()), config.numHiddenLayers(),
-                (System.nanoTime() - startNanos) / 1e9, tables, request.isIncremental() ? batches : null,
-                request.isIncremental() ? rescored : null);
+                (System.nanoTime() - startNanos) / 1e9, tables, incremental == null ? null : incremental.batches(),
+                incremental == null ? null : rescored);
     }
 
     private static List<String> labels(DeeBertConfig config) {
