@@ -11,8 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One model per executor JVM: the task threads of an executor share the weights of each (model dir,
- * device, precision), built on first use and closed when the JVM exits.
+ * One model per executor JVM: the task threads of an executor share the weights of each (model dir, weights
+ * hash, device, precision), built on first use and closed when the JVM exits. The hash is part of the key so
+ * that a model replaced in place is loaded again by long-lived executors instead of being scored with the old
+ * weights under the new hash.
  */
 public final class ExecutorModels {
     /** A model ready to score: its tokenizer and its engine. Both are safe to share between threads. */
@@ -24,7 +26,7 @@ public final class ExecutorModels {
         }
     }
 
-    private record Key(String modelDir, String device, Precision precision, int maxSeqLen) {}
+    private record Key(String modelDir, String modelSha256, String device, Precision precision, int maxSeqLen) {}
 
     private static final Map<Key, Loaded> MODELS = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
@@ -35,8 +37,8 @@ public final class ExecutorModels {
 
     private ExecutorModels() {}
 
-    public static Loaded get(String modelDir, Device device, Precision precision, int maxSeqLen) {
-        return MODELS.computeIfAbsent(new Key(modelDir, device.toString(), precision, maxSeqLen), key -> {
+    public static Loaded get(String modelDir, String modelSha256, Device device, Precision precision, int maxSeqLen) {
+        return MODELS.computeIfAbsent(new Key(modelDir, modelSha256, device.toString(), precision, maxSeqLen), key -> {
             ModelDirectory model = ModelDirectory.open(Path.of(modelDir));
             DeeBertTokenizer tokenizer = model.tokenizer(maxSeqLen);
             try {

@@ -49,7 +49,8 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         Device device = deviceOf(task);
         // PyTorch's intra-op threads are per calling thread: one task gets the cores Spark gave it.
         JniUtils.setNumThreads(Math.max(1, task.cpus()));
-        ExecutorModels.Loaded model = ExecutorModels.get(spec.modelDir(), device, spec.precision(), spec.maxSeqLen());
+        ExecutorModels.Loaded model = ExecutorModels.get(spec.modelDir(), spec.modelSha256(), device, spec.precision(),
+                spec.maxSeqLen());
         return new Output(input, model, task, device.toString());
     }
 

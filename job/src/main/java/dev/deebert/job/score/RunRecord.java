@@ -11,34 +11,58 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
 
-/** One row of the {@code runs} table: what ran, on which model, with which outcome. */
-public record RunRecord(String runId, Instant startedAt, Instant finishedAt, String modelDir, String modelSha256,
-                        double threshold, String config, long rows, long rowsFailed, double expectedSaving,
-                        String status) {
+/**
+ * One row of the {@code runs} table: what ran, on which model, with which outcome. {@code started_at} and
+ * {@code finished_at} date a run for per-day cost views; its {@code partition_stats} rows carry its run id.
+ *
+ * @param mode {@link #BATCH} or {@link #INCREMENTAL}
+ * @param batches micro-batches an incremental run executed (replays of a crashed run's last one included);
+ *     null for batch runs
+ * @param rows rows this run scored, rescored rows included
+ * @param rowsRescored rows an incremental run scored again because their model changed; null for batch runs
+ */
+public record RunRecord(String runId, String mode, Instant startedAt, Instant finishedAt, String modelDir,
+                        String modelSha256, double threshold, String config, Long batches, long rows,
+                        long rowsFailed, Long rowsRescored, double expectedSaving, String status) {
     public static final String RUNNING = "running";
     public static final String SUCCEEDED = "succeeded";
     public static final String FAILED = "failed";
 
+    public static final String BATCH = "batch";
+    public static final String INCREMENTAL = "incremental";
+
     public static final StructType SCHEMA = new StructType()
             .add("run_id", StringType, false)
+            .add("mode", StringType, false)
             .add("started_at", TimestampType, false)
             .add("finished_at", TimestampType, true)
             .add("model_dir", StringType, false)
             .add("model_sha256", StringType, false)
             .add("threshold", DoubleType, false)
             .add("config", StringType, false)
+            .add("batches", LongType, true)
             .add("rows", LongType, true)
             .add("rows_failed", LongType, true)
+            .add("rows_rescored", LongType, true)
             .add("expected_saving", DoubleType, true)
             .add("status", StringType, false);
 
-    public RunRecord finished(String outcome, long rows, long rowsFailed, double expectedSaving) {
-        return new RunRecord(runId, startedAt, Instant.now(), modelDir, modelSha256, threshold, config, rows,
-                rowsFailed, expectedSaving, outcome);
+    /** The row of a run that has just started. */
+    public static RunRecord started(String runId, String mode, String modelDir, String modelSha256, double threshold,
+                                    String config) {
+        return new RunRecord(runId, mode, Instant.now(), null, modelDir, modelSha256, threshold, config, null, 0, 0,
+                null, 0, RUNNING);
+    }
+
+    public RunRecord finished(String outcome, ScoreSummary totals) {
+        return new RunRecord(runId, mode, startedAt, Instant.now(), modelDir, modelSha256, threshold, config,
+                totals.batches(), totals.rows(), totals.rowsFailed(), totals.rowsRescored(), totals.expectedSaving(),
+                outcome);
     }
 
     public Row toRow() {
-        return RowFactory.create(runId, Timestamp.from(startedAt), finishedAt == null ? null : Timestamp.from(finishedAt),
-                modelDir, modelSha256, threshold, config, rows, rowsFailed, expectedSaving, status);
+        return RowFactory.create(runId, mode, Timestamp.from(startedAt),
+                finishedAt == null ? null : Timestamp.from(finishedAt), modelDir, modelSha256, threshold, config,
+                batches, rows, rowsFailed, rowsRescored, expectedSaving, status);
     }
 }

@@ -1,19 +1,35 @@
 package dev.deebert.job.score;
 
+import dev.deebert.score.ScoreSchemas;
 import io.delta.tables.DeltaTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The Delta tables of an output root. Every write replaces exactly one run's rows in one atomic commit
- * ({@code replaceWhere run_id = ...}): a rerun of a run id, after a crash or not, leaves that run's rows
- * once and never touches other runs.
+ * The Delta tables of an output root, written in two ways that never overlap because a run id belongs to
+ * one mode ({@code runs.mode}):
+ * <ul>
+ *   <li>A batch run replaces exactly its own rows in one atomic commit per table ({@code replaceWhere
+ *       run_id = ...}): a rerun of a run id, after a crash or not, leaves that run's rows once and never
+ *       touches other runs.</li>
+ *   <li>An incremental run appends each micro-batch with Delta's idempotent writes ({@code txnAppId} = the
+ *       streaming query's id, fixed by its checkpoint; {@code txnVersion} = the micro-batch id). A micro-batch
+ *       that Spark replays after a crash is skipped by each table that already committed it, so its rows stay
+ *       with the run that first wrote them (a crash between the two tables' commits leaves the replay to write
+ *       the other table's rows, under the rerun's id: each row still lands once). Its run id is fresh per invocation and never reused, so no
+ *       {@code replaceWhere} ever deletes incremental rows; a rescore after a model change rewrites rows of
+ *       incremental runs with one MERGE.</li>
+ * </ul>
+ * Only the {@code runs} row of any run is replaced by run id (running, then succeeded or failed).
  */
 public record RunTables(Path root) {
     public Path predictions() {
@@ -73,5 +89,54 @@ public record RunTables(Path root) {
             writer = writer.partitionBy("run_id");
         }
         writer.save(table.toAbsolutePath().toString());
+    }
+
+    /**
+     * Appends {@code rows} to {@code table} unless the table already holds the write {@code version} of
+     * {@code appId} (Delta's idempotent writes); versions of one app id must only grow.
+     */
+    public static void appendOnce(Dataset<Row> rows, Path table, String appId, long version, boolean partitionByRun) {
+        var writer = rows.write().format("delta").mode("append")
+                .option("txnAppId", appId)
+                .option("txnVersion", version);
+        if (partitionByRun) {
+            writer = writer.partitionBy("run_id");
+        }
+        writer.save(table.toAbsolutePath().toString());
+    }
+
+    /**
+     * Fails when {@code runId} is taken by a run of another mode, or, for an incremental run, at all: an
+     * incremental run appends, so reusing its id would mix two runs' rows under one id.
+     */
+    public void checkRunIdFree(SparkSession spark, String runId, String mode) {
+        List<Row> existing = table(spark, runs(), RunRecord.SCHEMA).filter(functions.col("run_id").equalTo(runId))
+                .select("mode").collectAsList();
+        for (Row row : existing) {
+            if (mode.equals(RunRecord.INCREMENTAL) || !mode.equals(row.getString(0))) {
+                throw new IllegalArgumentException("--run-id " + runId + " is already taken by a" + (row.getString(0)
+                        .equals(RunRecord.INCREMENTAL) ? "n incremental" : " batch") + " run in " + runs()
+                        + "; an incremental run needs a new id (leave --run-id out to get one)");
+            }
+        }
+    }
+
+    /** The partition stats rows of one run (none before the table exists). */
+    public List<Row> statsOf(SparkSession spark, String runId) {
+        return table(spark, partitionStats(), ScoreSchemas.PARTITION_STATS).filter(functions.col("run_id").equalTo(runId)).collectAsList();
+    }
+
+    /** Ids of every incremental run recorded in {@code runs}. */
+    public List<String> incrementalRunIds(SparkSession spark) {
+        return table(spark, runs(), RunRecord.SCHEMA).filter(functions.col("mode").equalTo(RunRecord.INCREMENTAL))
+                .select("run_id").as(Encoders.STRING()).collectAsList();
+    }
+
+    /** A table of this root, or an empty one with its schema before the first write created it. */
+    private static Dataset<Row> table(SparkSession spark, Path table, StructType schema) {
+        if (!Files.exists(table.resolve("_delta_log"))) {
+            return spark.createDataFrame(List.of(), schema);
+        }
+        return spark.read().format("delta").load(table.toAbsolutePath().toString());
     }
 }

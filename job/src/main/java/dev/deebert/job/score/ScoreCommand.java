@@ -7,15 +7,19 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code deebert score}: batch early-exit classification of a table into Delta tables. */
+/** {@code deebert score}: early-exit classification of a table into Delta tables, whole or incrementally. */
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = "Score a table with early exit; write predictions, partition_stats and runs Delta tables.")
+        description = {"Score a table with early exit; write predictions, partition_stats and runs Delta tables.",
+            "With --incremental, score only the rows that arrived since the last run (each row exactly once, even"
+                + " across crashes and reruns): a Delta table is read from its next version, a directory of"
+                + " Parquet/JSON/CSV/text files from its new files. Meant to run on a schedule (see submit/schedule)."})
 public final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -48,8 +52,27 @@ public final class ScoreCommand implements Callable<Integer> {
             + "(default: score.threshold in conf/deebert.properties).")
     Double threshold;
 
-    @Option(names = "--run-id", description = "Run id; rerunning an id replaces that run's rows (default: score-<time>).")
+    @Option(names = "--run-id", description = "Run id; rerunning a batch run's id replaces that run's rows."
+            + " An incremental run's id must be new (default: score-<time>, incr-<time>-<random> with --incremental).")
     String runId;
+
+    @Option(names = "--incremental", description = "Score only what is new since the last run with this --checkpoint.")
+    boolean incremental;
+
+    @Option(names = "--checkpoint", description = "With --incremental: checkpoint directory remembering what was"
+            + " scored; keep it with the output on shared storage and use one per input/output pair.")
+    Path checkpoint;
+
+    @Option(names = "--rescore-model-change", description = "With --incremental: also score again, with the current"
+            + " model, every row that an earlier incremental run scored with another model (by model_sha256) and"
+            + " whose id is still in the input. Its row in predictions is replaced in one Delta MERGE (new"
+            + " prediction, model_sha256 and this run's run_id); the old row stays readable by Delta time travel."
+            + " Rows of batch runs are never touched. Default: off, old rows keep their model.")
+    boolean rescoreModelChange;
+
+    @Option(names = "--max-files-per-trigger", defaultValue = "0", description = "With --incremental: input files"
+            + " per micro-batch, to bound a backlog's memory (default: no limit).")
+    int maxFilesPerTrigger;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
@@ -71,11 +94,30 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         ScoreRequest request = new ScoreRequest(model, input,
                 format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
-                keepCols, output, threshold,
-                runId != null ? runId : "score-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize, Precision.parse(precision), partitions, maxSeqLen);
+                keepCols, output, threshold, runId != null ? runId : defaultRunId(), batchSize,
+                Precision.parse(precision), partitions, maxSeqLen, incremental());
         ScoreSummary summary = new ScoreJob(Sessions.getOrCreate("deebert score")).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
+    }
+
+    private ScoreRequest.Incremental incremental() {
+        if (!incremental) {
+            if (checkpoint != null || rescoreModelChange || maxFilesPerTrigger != 0) {
+                throw new IllegalArgumentException(
+                        "--checkpoint, --rescore-model-change and --max-files-per-trigger need --incremental");
+            }
+            return null;
+        }
+        if (checkpoint == null) {
+            throw new IllegalArgumentException("--incremental needs --checkpoint DIR to remember what was scored");
+        }
+        return new ScoreRequest.Incremental(checkpoint, rescoreModelChange, maxFilesPerTrigger);
+    }
+
+    /** Incremental runs append under their id, so theirs must be new on every invocation, even within a second. */
+    private String defaultRunId() {
+        String time = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return incremental ? "incr-" + time + "-" + UUID.randomUUID().toString().substring(0, 8) : "score-" + time;
     }
 }

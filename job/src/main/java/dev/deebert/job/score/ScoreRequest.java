@@ -15,11 +15,33 @@ import java.util.regex.Pattern;
  * @param keepCols input columns copied to the predictions
  * @param partitions number of partitions to score in, or 0 to keep the input's (at least the cluster's
  *     default parallelism)
+ * @param incremental how to score only what is new since the last run, or null for a batch run over the
+ *     whole input
  */
 public record ScoreRequest(Path model, Path input, InputFormat format, String idCol, String textCol,
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
-                           int batchSize, Precision precision, int partitions, int maxSeqLen) {
+                           int batchSize, Precision precision, int partitions, int maxSeqLen,
+                           Incremental incremental) {
     private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+    /**
+     * An incremental run: the input is read as a stream from where {@code checkpoint} left off.
+     *
+     * @param checkpoint Spark streaming checkpoint of this input/output pair (offsets of what was scored)
+     * @param rescoreModelChange also score again the rows that earlier incremental runs scored with another
+     *     model than the current one
+     * @param maxFilesPerTrigger input files per micro-batch, or 0 for no limit
+     */
+    public record Incremental(Path checkpoint, boolean rescoreModelChange, int maxFilesPerTrigger) {
+        public Incremental {
+            if (maxFilesPerTrigger < 0) {
+                throw new IllegalArgumentException("--max-files-per-trigger must be >= 0, got " + maxFilesPerTrigger);
+            }
+            if (Files.exists(checkpoint) && !Files.isDirectory(checkpoint)) {
+                throw new IllegalArgumentException("--checkpoint " + checkpoint + " is a file, not a directory");
+            }
+        }
+    }
 
     public ScoreRequest {
         if (!(threshold >= 0) || Double.isInfinite(threshold)) {
@@ -41,6 +63,14 @@ public record ScoreRequest(Path model, Path input, InputFormat format, String id
         if (!Files.isReadable(input)) {
             throw new IllegalArgumentException("--input " + input + " is not readable");
         }
+        if (incremental != null && format != InputFormat.DELTA && !Files.isDirectory(input)) {
+            throw new IllegalArgumentException("--incremental picks up new files of a directory (or new versions of a"
+                    + " Delta table), but --input " + input + " is a single file");
+        }
         keepCols = List.copyOf(keepCols);
+    }
+
+    public boolean isIncremental() {
+        return incremental != null;
     }
 }

@@ -9,11 +9,15 @@ import org.apache.spark.sql.Row;
  * Totals of a run, summed from its partition stats.
  *
  * @param exitHistogram rows that left after each layer (index 0 = layer 1)
+ * @param batches micro-batches of an incremental run, null for a batch run
+ * @param rowsRescored rows an incremental run scored again after a model change, null for a batch run
  */
 public record ScoreSummary(String runId, long rows, long rowsFailed, long layersComputed, long layersFull,
-                           long[] exitHistogram, double wallSeconds, RunTables tables) {
+                           long[] exitHistogram, double wallSeconds, RunTables tables, Long batches,
+                           Long rowsRescored) {
 
-    static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, RunTables tables) {
+    static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, RunTables tables,
+                           Long batches, Long rowsRescored) {
         long rows = 0;
         long failed = 0;
         long computed = 0;
@@ -29,7 +33,8 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
                 histogram[i] += h.get(i);
             }
         }
-        return new ScoreSummary(runId, rows, failed, computed, full, histogram, wallSeconds, tables);
+        return new ScoreSummary(runId, rows, failed, computed, full, histogram, wallSeconds, tables, batches,
+                rowsRescored);
     }
 
     /** Share of encoder layers not run: 1 - layers computed / (scored rows x N). */
@@ -44,6 +49,9 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
     void print(PrintWriter out) {
         out.printf("run %s: %d rows (%d failed) in %.1f s, %.1f rows/s%n", runId, rows, rowsFailed, wallSeconds,
                 rowsPerSecond());
+        if (batches != null) {
+            out.printf("incremental: %d micro-batches, %d rows rescored after a model change%n", batches, rowsRescored);
+        }
         out.printf("expected saving %.1f%% (%d of %d layers computed)%n", 100 * expectedSaving(), layersComputed,
                 layersFull);
         long most = Math.max(1, Arrays.stream(exitHistogram).max().orElse(1));

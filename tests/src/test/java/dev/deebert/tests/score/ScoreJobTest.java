@@ -68,7 +68,7 @@ class ScoreJobTest {
 
     private static ScoreRequest request(Path input, Path output, double threshold, String runId, String idCol) {
         return new ScoreRequest(Fixtures.golden("bert"), input, InputFormat.guess(input), idCol, "text", null,
-                List.of("source"), output, threshold, runId, 16, Precision.FP32, 3, 24);
+                List.of("source"), output, threshold, runId, 16, Precision.FP32, 3, 24, null);
     }
 
     private static Dataset<Row> table(Path root, String name) {
@@ -128,7 +128,7 @@ class ScoreJobTest {
         Path out = tmp.resolve("ids");
         new ScoreJob(spark).run(request(corpus, out, 0.5, "a", null));
         new ScoreJob(spark).run(new ScoreRequest(Fixtures.golden("bert"), corpus, InputFormat.JSON, null, "text",
-                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, 5, 24));
+                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, 5, 24, null));
         Dataset<Row> a = table(out, "predictions").filter(col("run_id").equalTo("a")).select("id");
         Dataset<Row> b = table(out, "predictions").filter(col("run_id").equalTo("b")).select("id");
         assertEquals(ROWS, a.distinct().count());

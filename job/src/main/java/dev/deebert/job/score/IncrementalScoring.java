@@ -1,0 +1,105 @@
+package dev.deebert.job.score;
+
+import dev.deebert.job.score.Scoring.Scored;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.streaming.StreamExecution;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The streaming half of an incremental run: the input read as a stream from where the checkpoint left off
+ * ({@code Trigger.AvailableNow}: everything new, then stop), each micro-batch scored like a batch run and
+ * appended once to predictions and partition_stats (see {@link RunTables} for why a replay cannot duplicate).
+ */
+public final class IncrementalScoring {
+    /**
+     * Fault injection for the exactly-once tests: a Spark local property k; the run dies after writing its
+     * k-th micro-batch to both tables, before Spark records the micro-batch as done in the checkpoint.
+     */
+    public static final String FAIL_AFTER_MICRO_BATCHES = "deebert.faults.failAfterMicroBatches";
+
+    private final SparkSession spark;
+    private final ScoreRequest request;
+    private final ScorerInput columns;
+    private final Scoring scoring;
+    private final RunTables tables;
+    /** Written by the stream's thread, read by the caller's. */
+    private final AtomicLong batches = new AtomicLong();
+
+    IncrementalScoring(SparkSession spark, ScoreRequest request, ScorerInput columns, Scoring scoring,
+                       RunTables tables) {
+        this.spark = spark;
+        this.request = request;
+        this.columns = columns;
+        this.scoring = scoring;
+        this.tables = tables;
+    }
+
+    /** Scores what is new; {@code schema} is the input's as a batch read of it sees it now. */
+    void run(StructType schema) {
+        try {
+            stream(schema).writeStream()
+                    .option("checkpointLocation", request.incremental().checkpoint().toAbsolutePath().toString())
+                    .trigger(Trigger.AvailableNow())
+                    .foreachBatch((VoidFunction2<Dataset<Row>, Long>) this::write)
+                    .start()
+                    .awaitTermination();
+        } catch (StreamingQueryException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("incremental run " + request.runId() + " stopped after "
+                    + batches.get() + " micro-batch(es): " + cause.getMessage(), e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("incremental run " + request.runId() + " could not start its stream: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Micro-batches this run executed so far. */
+    long batches() {
+        return batches.get();
+    }
+
+    private Dataset<Row> stream(StructType schema) {
+        DataStreamReader reader = spark.readStream();
+        if (request.incremental().maxFilesPerTrigger() > 0) {
+            reader = reader.option("maxFilesPerTrigger", request.incremental().maxFilesPerTrigger());
+        }
+        String location = request.input().toAbsolutePath().toString();
+        // File sources need the schema up front; CSV options mirror InputFormat.read so both modes parse alike.
+        return switch (request.format()) {
+            case DELTA -> reader.format("delta").load(location);
+            case PARQUET -> reader.schema(schema).parquet(location);
+            case JSON -> reader.schema(schema).json(location);
+            case CSV -> reader.schema(schema).option("header", "true").option("multiLine", "true")
+                    .option("escape", "\"").csv(location);
+            case TEXT -> reader.text(location).withColumnRenamed("value", "text");
+        };
+    }
+
+    private void write(Dataset<Row> batch, long batchId) {
+        // The query id lives in the checkpoint: stable across restarts, new for a new checkpoint, so a fresh
+        // checkpoint (whose batch ids restart at 0) can never be mistaken for replays of an old one.
+        String queryId = spark.sparkContext().getLocalProperty(StreamExecution.QUERY_ID_KEY());
+        if (queryId == null) {
+            throw new IllegalStateException("micro-batch " + batchId + " runs outside a streaming query");
+        }
+        String appId = "deebert-score-" + queryId;
+        try (Scored scored = scoring.score(columns.select(batch))) {
+            spark.sparkContext().setJobDescription("deebert score " + request.runId() + ": micro-batch " + batchId);
+            RunTables.appendOnce(scored.predictions(), tables.predictions(), appId, batchId, true);
+            RunTables.appendOnce(scored.stats(), tables.partitionStats(), appId, batchId, false);
+        }
+        long done = batches.incrementAndGet();
+        String failAfter = spark.sparkContext().getLocalProperty(FAIL_AFTER_MICRO_BATCHES);
+        if (failAfter != null && done >= Long.parseLong(failAfter)) {
+            throw new IllegalStateException("injected failure after micro-batch " + batchId);
+        }
+    }
+}
