@@ -33,7 +33,7 @@ public final class PartitionTimer implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
         TaskContext task = TaskContext.get();
-        ExecutorModels.Loaded model = TokenizedWindow.model(spec, task);
+        ExecutorModels.Loaded model = ExecutorModels.forTask(spec, task);
         ExitPolicy[] policies = Arrays.stream(thresholds).mapToObj(s -> ExitPolicy.uniform(s, spec.numLayers()))
                 .toArray(ExitPolicy[]::new);
         long[] nanos = new long[thresholds.length];

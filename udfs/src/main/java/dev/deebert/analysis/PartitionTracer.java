@@ -33,7 +33,7 @@ public final class PartitionTracer implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        ExecutorModels.Loaded model = TokenizedWindow.model(spec, TaskContext.get());
+        ExecutorModels.Loaded model = ExecutorModels.forTask(spec, TaskContext.get());
         ExitPolicy fullModel = ExitPolicy.uniform(0, spec.numLayers());
         Queue<Row> ready = new ArrayDeque<>();
         return new Iterator<>() {

@@ -1,10 +1,7 @@
 package dev.deebert.analysis;
 
-import ai.djl.Device;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.TokenizedText;
-import dev.deebert.score.ExecutorModels;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import java.util.ArrayList;
@@ -13,8 +10,6 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.apache.spark.TaskContext;
-import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
 
 /**
@@ -64,17 +59,5 @@ final class TokenizedWindow {
 
     List<TokenizedText> tokens(int[] batch) {
         return Arrays.stream(batch).mapToObj(i -> tokens[i]).toList();
-    }
-
-    /**
-     * The executor's shared model on the device Spark gave this task, with PyTorch's intra-op threads set
-     * to the task's cores. Same rule as {@code PartitionScorer}, whose helper is private.
-     */
-    static ExecutorModels.Loaded model(ScoringSpec spec, TaskContext task) {
-        ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
-        Device device = gpu == null || gpu.addresses().length == 0 ? Device.cpu()
-                : Device.gpu(Integer.parseInt(gpu.addresses()[0].trim()));
-        JniUtils.setNumThreads(Math.max(1, task.cpus()));
-        return ExecutorModels.get(spec.modelDir(), device, spec.precision(), spec.maxSeqLen());
     }
 }

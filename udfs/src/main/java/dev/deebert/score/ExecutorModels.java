@@ -1,11 +1,14 @@
 package dev.deebert.score;
 
 import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.nio.file.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,6 +53,18 @@ public final class ExecutorModels {
                 throw e;
             }
         });
+    }
+
+    /**
+     * The executor's shared model for a task: on the GPU Spark assigned the task (spark.task.resource.gpu.amount),
+     * else the CPU, with PyTorch's intra-op threads (a per-thread setting) at the task's cores.
+     */
+    public static Loaded forTask(ScoringSpec spec, TaskContext task) {
+        ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
+        Device device = gpu == null || gpu.addresses().length == 0 ? Device.cpu()
+                : Device.gpu(Integer.parseInt(gpu.addresses()[0].trim()));
+        JniUtils.setNumThreads(Math.max(1, task.cpus()));
+        return get(spec.modelDir(), spec.modelSha256(), device, spec.precision(), spec.maxSeqLen());
     }
 
     /** How many models this JVM has built (the soak test checks it stays at one). */

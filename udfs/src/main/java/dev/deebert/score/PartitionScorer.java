@@ -1,7 +1,5 @@
 package dev.deebert.score;
 
-import ai.djl.Device;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
 import java.util.ArrayDeque;
@@ -15,7 +13,6 @@ import java.util.Queue;
 import java.util.stream.IntStream;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
@@ -46,21 +43,8 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
         TaskContext task = TaskContext.get();
-        Device device = deviceOf(task);
-        // PyTorch's intra-op threads are per calling thread: one task gets the cores Spark gave it.
-        JniUtils.setNumThreads(Math.max(1, task.cpus()));
-        ExecutorModels.Loaded model = ExecutorModels.get(spec.modelDir(), spec.modelSha256(), device, spec.precision(),
-                spec.maxSeqLen());
-        return new Output(input, model, task, device.toString());
-    }
-
-    /** The GPU Spark assigned to this task, if any (spark.task.resource.gpu.amount), else the CPU. */
-    private static Device deviceOf(TaskContext task) {
-        ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
-        if (gpu == null || gpu.addresses().length == 0) {
-            return Device.cpu();
-        }
-        return Device.gpu(Integer.parseInt(gpu.addresses()[0].trim()));
+        ExecutorModels.Loaded model = ExecutorModels.forTask(spec, task);
+        return new Output(input, model, task, model.engine().device().toString());
     }
 
     private final class Output implements Iterator<Row> {

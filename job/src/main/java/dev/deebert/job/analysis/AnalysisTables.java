@@ -10,7 +10,6 @@ import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import io.delta.tables.DeltaTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
@@ -58,8 +57,6 @@ public record AnalysisTables(Path root) {
             .add("forced_macro_f1", DoubleType, false)
             .add("forced_positive_f1", DoubleType, true);
 
-    private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-
     public Path sweep() {
         return root.resolve("sweep");
     }
@@ -75,17 +72,5 @@ public record AnalysisTables(Path root) {
     /** Whether {@code table} is a Delta table (absent tables are simply left out of reports). */
     public static boolean isTable(SparkSession spark, Path table) {
         return Files.isDirectory(table) && DeltaTable.isDeltaTable(spark, table.toAbsolutePath().toString());
-    }
-
-    /**
-     * Checks a run id before it is quoted into a replaceWhere predicate: the rule of
-     * {@code ScoreRequest}, which keeps it private.
-     */
-    public static String checkRunId(String runId) {
-        if (!RUN_ID.matcher(runId).matches()) {
-            throw new IllegalArgumentException("--run-id '" + runId + "' must be 1-128 letters, digits, '.', '_', ':'"
-                    + " or '-', starting with a letter or digit");
-        }
-        return runId;
     }
 }

@@ -1,5 +1,6 @@
 package dev.deebert.job.analysis;
 
+import dev.deebert.job.RunIds;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -24,7 +25,7 @@ public record CalibrationRequest(Path sweepRoot, String runId, Path model, doubl
             throw new IllegalArgumentException("--bootstrap must be at least 1, got " + bootstrap);
         }
         if (runId != null) {
-            AnalysisTables.checkRunId(runId);
+            RunIds.check(runId);
         }
         maxDrops = Arrays.stream(maxDrops).distinct().sorted().toArray();
     }

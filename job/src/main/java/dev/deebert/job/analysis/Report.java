@@ -1,5 +1,6 @@
 package dev.deebert.job.analysis;
 
+import dev.deebert.job.RunIds;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
@@ -34,7 +35,7 @@ public final class Report {
         this.spark = spark;
         this.root = root.toAbsolutePath();
         this.runIds = List.copyOf(runIds);
-        runIds.forEach(AnalysisTables::checkRunId);
+        runIds.forEach(RunIds::check);
     }
 
     public String html() {

@@ -1,5 +1,6 @@
 package dev.deebert.job.analysis;
 
+import dev.deebert.job.RunIds;
 import dev.deebert.job.InputFormat;
 import dev.deebert.model.Precision;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ public record SweepRequest(Path model, Path data, InputFormat format, String idC
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
-        AnalysisTables.checkRunId(runId);
+        RunIds.check(runId);
         if (!Files.exists(data)) {
             throw new IllegalArgumentException("--data " + data + " does not exist");
         }

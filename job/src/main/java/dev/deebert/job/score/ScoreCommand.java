@@ -2,6 +2,8 @@ package dev.deebert.job.score;
 
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.Sessions;
+import dev.deebert.job.analysis.OperatingPoints;
+import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -48,9 +50,14 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output root of the Delta tables.")
     Path output;
 
-    @Option(names = "--threshold", description = "Entropy threshold S; 0 runs the full model "
-            + "(default: score.threshold in conf/deebert.properties).")
-    Double threshold;
+    @Option(names = "--threshold", description = "Entropy threshold S; 0 runs the full model; `auto` takes the"
+            + " strictest operating point of the model's deebert.json (written by calibrate)"
+            + " (default: deebert.score.threshold in conf/deebert.properties).")
+    String threshold;
+
+    @Option(names = "--operating-point", description = "Quality budget in accuracy points (e.g. 0.5 or 2): take the"
+            + " threshold that calibrate chose for it from the model's deebert.json. Overrides --threshold.")
+    Double operatingPoint;
 
     @Option(names = "--run-id", description = "Run id; rerunning a batch run's id replaces that run's rows."
             + " An incremental run's id must be new (default: score-<time>, incr-<time>-<random> with --incremental).")
@@ -89,16 +96,31 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (threshold == null) {
-            throw new IllegalArgumentException("--threshold is required (or set score.threshold in conf/deebert.properties)");
-        }
         ScoreRequest request = new ScoreRequest(model, input,
                 format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
-                keepCols, output, threshold, runId != null ? runId : defaultRunId(), batchSize,
+                keepCols, output, threshold(), runId != null ? runId : defaultRunId(), batchSize,
                 Precision.parse(precision), partitions, maxSeqLen, incremental());
         ScoreSummary summary = new ScoreJob(Sessions.getOrCreate("deebert score")).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
+    }
+
+    /** The threshold asked for: a number, or a calibrated operating point of this very model. */
+    private double threshold() {
+        if (operatingPoint == null && !"auto".equals(threshold)) {
+            if (threshold == null) {
+                throw new IllegalArgumentException("--threshold is required (or set deebert.score.threshold in "
+                        + "conf/deebert.properties)");
+            }
+            try {
+                return Double.parseDouble(threshold);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--threshold must be a number or auto, got '" + threshold + "'");
+            }
+        }
+        OperatingPoints points = OperatingPoints.read(model);
+        points.checkModel(ModelDirectory.open(model).weightsSha256());
+        return operatingPoint != null ? points.threshold(operatingPoint) : points.auto().threshold();
     }
 
     private ScoreRequest.Incremental incremental() {

@@ -1,11 +1,11 @@
 package dev.deebert.job.score;
 
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.RunIds;
 import dev.deebert.model.Precision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * A scoring run as the user asked for it, checked on the driver before anything starts.
@@ -22,8 +22,6 @@ public record ScoreRequest(Path model, Path input, InputFormat format, String id
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
                            int batchSize, Precision precision, int partitions, int maxSeqLen,
                            Incremental incremental) {
-    private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-
     /**
      * An incremental run: the input is read as a stream from where {@code checkpoint} left off.
      *
@@ -53,10 +51,7 @@ public record ScoreRequest(Path model, Path input, InputFormat format, String id
         if (partitions < 0) {
             throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
         }
-        if (!RUN_ID.matcher(runId).matches()) {
-            throw new IllegalArgumentException("--run-id '" + runId + "' must be 1-128 letters, digits, '.', '_', ':'"
-                    + " or '-', starting with a letter or digit");
-        }
+        RunIds.check(runId);
         if (!Files.exists(input)) {
             throw new IllegalArgumentException("--input " + input + " does not exist");
         }
