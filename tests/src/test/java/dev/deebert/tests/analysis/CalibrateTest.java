@@ -116,6 +116,30 @@ class CalibrateTest {
         assertEquals(100.0 * Arrays.stream(d).sum() / d.length, point.drop(), 1e-9);
     }
 
+    /** score --operating-point / --threshold auto take the threshold calibrate wrote for this model. */
+    @Test
+    void scoreRunsAtTheCalibratedThreshold() {
+        assertEquals("0", calibrate(model, "--bootstrap", "200"));
+        OperatingPoints points = OperatingPoints.read(model);
+        Path out = tmp.resolve("scored");
+        for (String[] choice : List.of(new String[] {"--operating-point", "100"}, new String[] {"--threshold", "auto"})) {
+            String runId = choice[0].substring(2);
+            assertEquals(0, DeeBertMain.execute("score", "--model", model.toString(), "--input",
+                    LabeledCorpus.data().toString(), "--id-col", "doc", "--output", out.toString(), "--max-seq-len",
+                    Integer.toString(LabeledCorpus.MAX_SEQ_LEN), "--run-id", runId, choice[0], choice[1]));
+        }
+        List<Row> runs = spark.read().format("delta").load(out.resolve("runs").toString()).collectAsList();
+        for (Row run : runs) {
+            double expected = run.<String>getAs("run_id").equals("operating-point") ? points.threshold(100)
+                    : points.auto().threshold();
+            assertEquals(expected, run.<Double>getAs("threshold"), 0.0, run.toString());
+        }
+        assertEquals(2, runs.size());
+        assertEquals(2, DeeBertMain.execute("score", "--model", Fixtures.golden("bert").toString(), "--input",
+                LabeledCorpus.data().toString(), "--output", out.toString(), "--operating-point", "0.5"),
+                "a model without deebert.json");
+    }
+
     @Test
     void userErrors() {
         assertEquals("2", calibrate(Fixtures.golden("roberta")), "weights differ from the swept model");
