@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "DeeBERT early-exit classification on Apache Spark.",
         subcommands = {
             InspectCommand.class,
+            dev.deebert.job.train.TrainCommand.class,
         })
 public final class DeeBertMain implements Runnable {
     @CommandLine.Spec

@@ -80,7 +80,7 @@ final class AdamW {
         return list;
     }
 
-    /** Restores moments written by {@link #state()}; every trained parameter must be present. */
+    /** Takes over moments written by {@link #state()}; every trained parameter's must be present. */
     void restore(NDList saved) {
         Map<String, NDArray> byName = new LinkedHashMap<>();
         for (NDArray array : saved) {
@@ -94,7 +94,8 @@ final class AdamW {
                     throw new IllegalArgumentException("checkpoint optimizer state lacks " + name
                             + " or has the wrong shape");
                 }
-                e.getValue()[i].set(value.toFloatArray());
+                e.getValue()[i].close();
+                e.getValue()[i] = value;
             }
         }
     }

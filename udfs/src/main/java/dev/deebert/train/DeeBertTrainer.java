@@ -106,7 +106,7 @@ public final class DeeBertTrainer {
                     throw new IllegalArgumentException("--resume: no checkpoint at " + checkpoint.dir());
                 }
                 resumed = checkpoint.readState(fingerprint);
-                parameters.restore(checkpoint.readWeights(manager));
+                parameters = parameters.withTensors(checkpoint.readWeights(manager));
             } else if (checkpoint.exists()) {
                 throw new IllegalArgumentException(checkpoint.dir() + " holds the checkpoint of an interrupted run: "
                         + "pass --resume to continue it, or remove it to start over");

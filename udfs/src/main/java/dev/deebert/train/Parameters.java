@@ -91,14 +91,8 @@ final class Parameters {
         }
     }
 
-    /** Overwrites every tensor with the same-named one from a checkpoint. */
-    void restore(Map<String, NDArray> saved) {
-        for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            NDArray value = saved.get(e.getKey());
-            if (value == null || !value.getShape().equals(e.getValue().getShape())) {
-                throw new IllegalArgumentException("checkpoint lacks tensor " + e.getKey() + " or has the wrong shape");
-            }
-            e.getValue().stopGradient().set(value.toFloatArray());
-        }
+    /** The same model with the tensors of a checkpoint (canonical names), checked against the config. */
+    Parameters withTensors(Map<String, NDArray> saved) {
+        return new Parameters(DeeBertWeights.of(config(), saved));
     }
 }

@@ -76,7 +76,7 @@ public final class Progress {
                 done / Math.max(seconds, 1e-9)));
     }
 
-    void message(String line) {
+    public void message(String line) {
         finishLine();
         out.println(line);
         out.flush();
