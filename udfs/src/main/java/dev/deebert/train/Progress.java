@@ -1,5 +1,6 @@
 package dev.deebert.train;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -30,7 +31,7 @@ public final class Progress {
 
     /** Prints nothing: for callers that do not want progress. */
     public static Progress silent() {
-        return new Progress(new PrintStream(java.io.OutputStream.nullOutputStream()), false);
+        return new Progress(new PrintStream(OutputStream.nullOutputStream()), false);
     }
 
     /** A new phase of {@code total} steps (or rows), of which {@code done} were completed before a resume. */

@@ -29,13 +29,18 @@ public record Quality(@JsonProperty("accuracy") double accuracy, @JsonProperty("
                 correct++;
             }
         }
+        // like scikit-learn: the macro average runs over the classes that occur in either list
         double f1Sum = 0;
+        int classes = 0;
         for (int c = 0; c < numLabels; c++) {
-            f1Sum += f1(truePositives[c], predictedCount[c], actualCount[c]);
+            if (predictedCount[c] + actualCount[c] > 0) {
+                f1Sum += f1(truePositives[c], predictedCount[c], actualCount[c]);
+                classes++;
+            }
         }
         Double positive = positiveIndex < 0 ? null
                 : f1(truePositives[positiveIndex], predictedCount[positiveIndex], actualCount[positiveIndex]);
-        return new Quality((double) correct / actual.length, f1Sum / numLabels, positive);
+        return new Quality((double) correct / actual.length, f1Sum / classes, positive);
     }
 
     /** 2TP / (predicted + actual); 0 when the class is neither predicted nor present (sklearn's zero_division=0). */

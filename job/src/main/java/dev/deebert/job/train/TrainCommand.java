@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -151,7 +152,7 @@ public final class TrainCommand implements Callable<Integer> {
         trainRows = sample(trainRows, rowLimit, seed);
         LabelSet labels = LabelSet.of(trainRows.stream().map(TrainingTable.Example::label).toList());
         Progress progress = new Progress(System.err, System.console() != null);
-        progress.message(String.format(java.util.Locale.ROOT, "train: %d rows, dev: %d rows, labels %s, %d tokens",
+        progress.message(String.format(Locale.ROOT, "train: %d rows, dev: %d rows, labels %s, %d tokens",
                 trainRows.size(), devRows.size(), labels.names(), seqLen));
         List<LabeledText> trainSet;
         List<LabeledText> devSet;

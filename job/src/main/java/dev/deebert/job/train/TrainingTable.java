@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +30,7 @@ final class TrainingTable {
     static List<Example> read(SparkSession spark, Path path, String format, String textCol, String textBCol,
                               String labelCol) throws IOException {
         if (!Files.exists(path)) {
-            throw new java.nio.file.NoSuchFileException(path.toString(), null, "training data not found");
+            throw new NoSuchFileException(path.toString(), null, "training data not found");
         }
         String chosen = format != null ? format.toLowerCase(Locale.ROOT) : formatOf(path);
         Dataset<Row> table = reader(spark, chosen, path).load(path.toString());
