@@ -65,8 +65,12 @@ class DeeBertTrainerTest {
 
     /** Learning rates far above BERT's 2e-5: the tiny random model has much to learn in few steps. */
     static TrainingPlan plan(List<Integer> stages, int epochs) {
+        return plan(stages, epochs, RampTraining.CACHED);
+    }
+
+    static TrainingPlan plan(List<Integer> stages, int epochs, RampTraining rampTraining) {
         return new TrainingPlan(stages, new StageSettings(epochs, 8, 3e-3, TrainingPlan.MAX_GRAD_NORM),
-                new StageSettings(5, 32, 3e-3, TrainingPlan.MAX_GRAD_NORM), RampTraining.CACHED, 42, 0, 0);
+                new StageSettings(5, 32, 3e-3, TrainingPlan.MAX_GRAD_NORM), rampTraining, 42, 0, 0);
     }
 
     private TrainingReport train(Path backbone, TrainingPlan plan, Path out) throws Exception {
@@ -88,19 +92,24 @@ class DeeBertTrainerTest {
         assertTrue(s1.lastEpochLoss() < s1.firstEpochLoss(), "loss " + s1.firstEpochLoss() + " -> " + s1.lastEpochLoss());
         assertTrue(s1.devFinal().accuracy() > WELL_ABOVE_CHANCE, "dev accuracy " + s1.devFinal().accuracy());
 
-        Path stage2 = temp.resolve("stage2");
-        TrainingReport second = train(stage1, plan(List.of(2), 3), stage2);
-        StageReport s2 = second.stages().get(0);
-        for (Quality ramp : s2.devRamps()) {
-            assertTrue(ramp.accuracy() > WELL_ABOVE_CHANCE, "ramp dev accuracy " + ramp.accuracy());
+        for (RampTraining mode : RampTraining.values()) {
+            Path stage2 = temp.resolve("stage2-" + mode.label());
+            StageReport s2 = train(stage1, plan(List.of(2), 3, mode), stage2).stages().get(0);
+            assertEquals(mode.label(), s2.mode());
+            for (Quality ramp : s2.devRamps()) {
+                assertTrue(ramp.accuracy() > WELL_ABOVE_CHANCE, mode + " ramp dev accuracy " + ramp.accuracy());
+            }
+            assertEquals(s1.devFinal(), s2.devFinal(), "stage 2 must not change the final head");
+            assertOnlyRampsChanged(stage1, stage2);
         }
-        assertEquals(s1.devFinal(), s2.devFinal(), "stage 2 must not change the final head");
+    }
 
+    private static void assertOnlyRampsChanged(Path before, Path after) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Map<String, NDArray> before = ModelDirectory.open(stage1).loadWeights(manager).asMap();
-            Map<String, NDArray> after = ModelDirectory.open(stage2).loadWeights(manager).asMap();
-            for (String name : before.keySet()) {
-                boolean same = Arrays.equals(before.get(name).toFloatArray(), after.get(name).toFloatArray());
+            Map<String, NDArray> old = ModelDirectory.open(before).loadWeights(manager).asMap();
+            Map<String, NDArray> now = ModelDirectory.open(after).loadWeights(manager).asMap();
+            for (String name : old.keySet()) {
+                boolean same = Arrays.equals(old.get(name).toFloatArray(), now.get(name).toFloatArray());
                 if (name.startsWith("encoder.highway.")) {
                     assertFalse(same, name + " should have been trained in stage 2");
                 } else {
