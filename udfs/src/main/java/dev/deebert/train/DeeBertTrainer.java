@@ -153,29 +153,19 @@ public final class DeeBertTrainer {
         StageSettings settings = plan.settings(stage);
         boolean cached = stage == 2 && plan.rampTraining() == RampTraining.CACHED;
         String mode = stage == 2 ? plan.rampTraining().label() : RampTraining.REFERENCE.label();
-        Double cachingSeconds = null;
-        BatchLoss loss;
-        if (stage == 1) {
-            loss = BatchLoss.finalHead(parameters.weights(), in.train());
-        } else if (cached) {
-            parameters.freeze();
-            progress.start("stage 2: caching frozen states", in.train().size(), 0);
-            long start = System.nanoTime();
-            FirstTokenStates states = FirstTokenStates.compute(parameters.weights(), in.train(), manager, progress);
-            cachingSeconds = (System.nanoTime() - start) / 1e9;
-            loss = BatchLoss.rampsOnStates(parameters.weights(), states, in.train());
-        } else {
-            loss = BatchLoss.rampsThroughNetwork(parameters.weights(), in.train());
-        }
+        // the stage's optimizer state and cached states live in stageMemory, freed when the stage ends
+        try (NDManager stageMemory = manager.newSubManager()) {
+            long cachingStart = System.nanoTime();
+            BatchLoss loss = stageLoss(stage, parameters, stageMemory);
+            Double cachingSeconds = cached ? (System.nanoTime() - cachingStart) / 1e9 : null;
 
-        Map<String, NDArray> trained = parameters.trainFor(stage);
-        int rows = in.train().size();
-        int perEpoch = settings.stepsPerEpoch(rows);
-        int total = settings.totalSteps(rows);
-        try (NDManager optimizerMemory = manager.newSubManager()) {
-            AdamW optimizer = new AdamW(trained, optimizerMemory);
+            Map<String, NDArray> trained = parameters.trainFor(stage);
+            int rows = in.train().size();
+            int perEpoch = settings.stepsPerEpoch(rows);
+            int total = settings.totalSteps(rows);
+            AdamW optimizer = new AdamW(trained, stageMemory);
             if (done > 0) {
-                NDList saved = checkpoint.readOptimizer(optimizerMemory);
+                NDList saved = checkpoint.readOptimizer(stageMemory);
                 if (saved == null) {
                     throw new IllegalArgumentException(checkpoint.dir() + " lacks the optimizer state of stage " + stage);
                 }
@@ -221,6 +211,20 @@ public final class DeeBertTrainer {
                     seconds, rowsProcessed / seconds, cachingSeconds,
                     meanOf(epochLoss, epochSteps, 0), meanOf(epochLoss, epochSteps, settings.epochs() - 1), null, null);
         }
+    }
+
+    /** The stage's loss; cached stage 2 first computes the frozen states of all training rows. */
+    private BatchLoss stageLoss(int stage, Parameters parameters, NDManager stageMemory) {
+        if (stage == 1) {
+            return BatchLoss.finalHead(parameters.weights(), in.train());
+        }
+        if (in.plan().rampTraining() == RampTraining.REFERENCE) {
+            return BatchLoss.rampsThroughNetwork(parameters.weights(), in.train());
+        }
+        parameters.freeze();
+        progress.start("stage 2: caching frozen states", in.train().size(), 0);
+        FirstTokenStates states = FirstTokenStates.compute(parameters.weights(), in.train(), stageMemory, progress);
+        return BatchLoss.rampsOnStates(parameters.weights(), states, in.train());
     }
 
     /** Forward and backward pass of one batch; the gradients accumulate on the trained tensors. */
