@@ -15,7 +15,7 @@ import java.util.Map;
  * saved and restored for {@code --resume}, and its {@code clipGrad} clips each element, where the reference
  * rescales by the global gradient norm.
  */
-final class AdamW {
+public final class AdamW {
     static final double BETA1 = 0.9;
     static final double BETA2 = 0.999;
     static final double EPSILON = 1e-8;
@@ -24,7 +24,7 @@ final class AdamW {
     private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
 
     /** Zero moments for each trained parameter, in {@code manager}. */
-    AdamW(Map<String, NDArray> trained, NDManager manager) {
+    public AdamW(Map<String, NDArray> trained, NDManager manager) {
         for (Map.Entry<String, NDArray> e : trained.entrySet()) {
             NDArray p = e.getValue();
             moments.put(e.getKey(), new NDArray[] {manager.zeros(p.getShape()), manager.zeros(p.getShape())});
@@ -35,7 +35,7 @@ final class AdamW {
      * One update of every trained parameter from its accumulated gradient, which is then zeroed. {@code step}
      * counts from 1. Returns the gradient norm before clipping.
      */
-    double update(Map<String, NDArray> trained, int step, double learningRate, double maxGradNorm) {
+    public double update(Map<String, NDArray> trained, int step, double learningRate, double maxGradNorm) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Map<String, NDArray> grads = new LinkedHashMap<>();
