@@ -19,6 +19,7 @@ public final class Progress {
     private int firstStep;
     private long startNanos;
     private long lastPrintNanos;
+    private int lastBucket;
     private long rowsDone;
     private double lossSum;
     private int lossCount;
@@ -42,6 +43,7 @@ public final class Progress {
         this.firstStep = done;
         this.startNanos = System.nanoTime();
         this.lastPrintNanos = 0;
+        this.lastBucket = done / Math.max(1, total / PLAIN_LINES_PER_PHASE);
         this.rowsDone = 0;
         this.lossSum = 0;
         this.lossCount = 0;
@@ -92,8 +94,13 @@ public final class Progress {
             lastPrintNanos = now;
             return true;
         }
-        int every = Math.max(1, total / PLAIN_LINES_PER_PHASE);
-        return done % every == 0 || done == total;
+        // rows arrive in batches, so count crossed intervals rather than exact multiples
+        int bucket = done / Math.max(1, total / PLAIN_LINES_PER_PHASE);
+        if (bucket > lastBucket || done == total) {
+            lastBucket = bucket;
+            return true;
+        }
+        return false;
     }
 
     private void print(String line) {

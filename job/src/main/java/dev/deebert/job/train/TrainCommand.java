@@ -105,8 +105,9 @@ public final class TrainCommand implements Callable<Integer> {
             + ", reference: --epochs).")
     Integer stage2Epochs;
 
-    @Option(names = "--max-train-rows", description = "Train on a seeded random sample of at most this many rows.")
-    Integer maxTrainRows;
+    @Option(names = "--max-train-rows", defaultValue = "0", description = "Train on a seeded random sample of at "
+            + "most this many rows; 0: all (default: ${DEFAULT-VALUE}).")
+    int maxTrainRows;
 
     @Option(names = "--resume", description = "Continue an interrupted run from OUT.checkpoint.")
     boolean resume;
@@ -128,7 +129,6 @@ public final class TrainCommand implements Callable<Integer> {
         Preset defaults = Preset.parse(preset);
         int seqLen = maxSeqLen != null ? maxSeqLen : defaults.maxSeqLen();
         int stage1Epochs = epochs != null ? epochs : defaults.epochs();
-        int rowLimit = maxTrainRows != null ? maxTrainRows : defaults.maxTrainRows();
         RampTraining rampTraining = RampTraining.parse(stage2Mode);
         boolean cached = rampTraining == RampTraining.CACHED;
         StageSettings stage1 = new StageSettings(stage1Epochs, batchSize, lr, TrainingPlan.MAX_GRAD_NORM);
@@ -138,8 +138,8 @@ public final class TrainCommand implements Callable<Integer> {
                 stage2Lr != null ? stage2Lr : cached ? CACHED_LR : lr, TrainingPlan.MAX_GRAD_NORM);
         TrainingPlan plan = new TrainingPlan(stages, stage1, stage2, rampTraining, seed, checkpointEvery,
                 stopAfterSteps);
-        if (rowLimit < 0) {
-            throw new IllegalArgumentException("--max-train-rows must not be negative, got " + rowLimit);
+        if (maxTrainRows < 0) {
+            throw new IllegalArgumentException("--max-train-rows must not be negative, got " + maxTrainRows);
         }
 
         ModelDirectory backbone = ModelDirectory.open(model);
@@ -149,7 +149,7 @@ public final class TrainCommand implements Callable<Integer> {
             trainRows = TrainingTable.read(spark.session(), train, format, textCol, textBCol, labelCol);
             devRows = TrainingTable.read(spark.session(), dev, format, textCol, textBCol, labelCol);
         }
-        trainRows = sample(trainRows, rowLimit, seed);
+        trainRows = sample(trainRows, maxTrainRows, seed);
         LabelSet labels = LabelSet.of(trainRows.stream().map(TrainingTable.Example::label).toList());
         Progress progress = new Progress(System.err, System.console() != null);
         progress.message(String.format(Locale.ROOT, "train: %d rows, dev: %d rows, labels %s, %d tokens",
