@@ -6,6 +6,7 @@ import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.score.ScoreCommand;
+import dev.deebert.job.train.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
             ReportCommand.class,
             ScoreCommand.class,
             SweepCommand.class,
+            TrainCommand.class,
         })
 public final class DeeBertMain implements Runnable {
     /** System property naming a properties file of option defaults (keys: deebert.<command>.<option>). */

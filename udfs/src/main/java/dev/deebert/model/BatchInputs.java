@@ -14,10 +14,11 @@ import java.util.List;
  * @param positions [B, L] int64
  * @param maskBias [B, 1, 1, L] float32: 0 for tokens, -1e9 for padding, added to attention scores
  */
-record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArray maskBias) {
+public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArray maskBias) {
     static final float MASKED = -1e9f;
 
-    static BatchInputs of(NDManager manager, List<TokenizedText> rows, DeeBertConfig config) {
+    /** Public for training, which batches rows the same way as inference. */
+    public static BatchInputs of(NDManager manager, List<TokenizedText> rows, DeeBertConfig config) {
         int width = rows.stream().mapToInt(TokenizedText::numTokens).max().orElse(0);
         int batch = rows.size();
         long[] ids = new long[batch * width];

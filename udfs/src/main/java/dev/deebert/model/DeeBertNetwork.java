@@ -61,8 +61,10 @@ public final class DeeBertNetwork {
     /**
      * Lays the weights out for the forward pass. Derived tensors (fused QKV, bfloat16 copies) are attached
      * to {@code owner}; close it to free them. {@code bf16} is null for float32; training needs float32.
+     * Public for training, which binds afresh after every optimizer step (the fused QKV is a copy) and
+     * inside its gradient collector, so gradients reach the named tensors in {@code weights}.
      */
-    static DeeBertNetwork bind(DeeBertWeights weights, BFloat16Cast bf16, boolean training, NDManager owner) {
+    public static DeeBertNetwork bind(DeeBertWeights weights, BFloat16Cast bf16, boolean training, NDManager owner) {
         DeeBertConfig c = weights.config();
         List<NDArray> derived = new ArrayList<>();
         try (NDScope scope = new NDScope()) {

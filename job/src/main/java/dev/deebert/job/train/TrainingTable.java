@@ -1,0 +1,107 @@
+package dev.deebert.job.train;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * A labelled table read with Spark and collected to the driver (training sets are thousands of rows):
+ * text, optional second text, and label as a string (integer labels become their decimal form).
+ */
+final class TrainingTable {
+    record Example(String text, String textB, String label) {}
+
+    private TrainingTable() {}
+
+    /** Reads {@code path}; {@code format} null means: tell it by extension, or a Delta log in a directory. */
+    static List<Example> read(SparkSession spark, Path path, String format, String textCol, String textBCol,
+                              String labelCol) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "training data not found");
+        }
+        String chosen = format != null ? format.toLowerCase(Locale.ROOT) : formatOf(path);
+        Dataset<Row> table = reader(spark, chosen, path).load(path.toString());
+        List<String> columns = Arrays.asList(table.columns());
+        List<Column> selected = new ArrayList<>();
+        for (String name : textBCol == null ? List.of(textCol, labelCol) : List.of(textCol, labelCol, textBCol)) {
+            if (!columns.contains(name)) {
+                throw new IllegalArgumentException(path + ": no column '" + name + "' (columns: " + columns + ")");
+            }
+            selected.add(functions.col(name).cast("string"));
+        }
+        List<Row> rows = table.select(selected.toArray(new Column[0])).collectAsList();
+        List<Example> examples = new ArrayList<>(rows.size());
+        long nullTexts = 0;
+        long nullLabels = 0;
+        for (Row row : rows) {
+            nullTexts += row.isNullAt(0) ? 1 : 0;
+            nullLabels += row.isNullAt(1) ? 1 : 0;
+            examples.add(new Example(row.getString(0), textBCol == null ? null : row.getString(2), row.getString(1)));
+        }
+        if (nullTexts > 0 || nullLabels > 0) {
+            throw new IllegalArgumentException(path + ": " + nullTexts + " rows without '" + textCol + "' and "
+                    + nullLabels + " rows without '" + labelCol + "'; every row needs a text and a label");
+        }
+        if (examples.isEmpty()) {
+            throw new IllegalArgumentException(path + " holds no rows");
+        }
+        return examples;
+    }
+
+    static String formatOf(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            return Files.isDirectory(path.resolve("_delta_log")) ? "delta" : "parquet";
+        }
+        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".jsonl") || name.endsWith(".ndjson") || name.endsWith(".json")) {
+            return "json";
+        }
+        if (name.endsWith(".parquet")) {
+            return "parquet";
+        }
+        if (name.endsWith(".csv")) {
+            return "csv";
+        }
+        throw new IllegalArgumentException("cannot tell the format of " + path + " from its name; pass --format "
+                + "jsonl|json|parquet|csv|delta");
+    }
+
+    private static DataFrameReader reader(SparkSession spark, String format, Path path) throws IOException {
+        return switch (format) {
+            case "jsonl", "ndjson" -> spark.read().format("json");
+            // a .json file holding one array (not JSON lines) needs Spark's multi-line mode
+            case "json" -> spark.read().format("json").option("multiLine", startsWithArray(path));
+            case "csv" -> spark.read().format("csv").option("header", true).option("multiLine", true)
+                    .option("escape", "\"");
+            case "parquet", "delta" -> spark.read().format(format);
+            default -> throw new IllegalArgumentException("unknown format '" + format
+                    + "' (expected jsonl, json, parquet, csv or delta)");
+        };
+    }
+
+    private static boolean startsWithArray(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            return false;
+        }
+        try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            int c;
+            do {
+                c = in.read();
+            } while (c >= 0 && Character.isWhitespace(c));
+            return c == '[';
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.deebert.tests.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deebert.job.DeeBertMain;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.train.DeeBertTrainer;
+import dev.deebert.train.StageReport;
+import dev.deebert.train.TrainingReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code deebert train} end to end: Spark reads the tables, the core trains, the model directory is written. */
+class TrainCommandTest {
+    @TempDir
+    Path temp;
+
+    private String[] args(Path trainFile, Path devFile, Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "--model", DeeBertTrainerTest.goldenBert().toString(),
+                "--train", trainFile.toString(), "--dev", devFile.toString(), "--out", out.toString(),
+                "--max-seq-len", "24", "--epochs", "2", "--lr", "3e-3", "--stage2-lr", "3e-3", "--threads", "1"));
+        args.addAll(List.of(extra));
+        return args.toArray(new String[0]);
+    }
+
+    @Test
+    void interruptedRunsResumeToTheSameModelAsAnUninterruptedOne() throws Exception {
+        Path trainFile = SyntheticSentiment.writeJsonl(temp.resolve("train.jsonl"), SyntheticSentiment.rows(300, 1));
+        Path devFile = SyntheticSentiment.writeJsonl(temp.resolve("dev.jsonl"), SyntheticSentiment.rows(90, 2));
+        Path whole = temp.resolve("whole");
+        assertEquals(0, DeeBertMain.execute(args(trainFile, devFile, whole)));
+
+        // 2 epochs x 38 steps of stage 1, then 50 of stage 2: stop inside stage 1, then 4 steps into stage 2
+        Path resumed = temp.resolve("resumed");
+        Path checkpoint = DeeBertTrainer.checkpointDir(resumed);
+        assertEquals(0, DeeBertMain.execute(args(trainFile, devFile, resumed, "--checkpoint-every", "10",
+                "--stop-after-steps", "25")));
+        assertFalse(Files.exists(resumed));
+        assertTrue(Files.isDirectory(checkpoint));
+        assertEquals(2, DeeBertMain.execute(args(trainFile, devFile, resumed)), "a leftover checkpoint needs --resume");
+        assertEquals(0, DeeBertMain.execute(args(trainFile, devFile, resumed, "--resume", "--stop-after-steps", "55")));
+        assertFalse(Files.exists(resumed));
+        assertEquals(0, DeeBertMain.execute(args(trainFile, devFile, resumed, "--resume")));
+        assertFalse(Files.exists(checkpoint), "the checkpoint is removed once the model is written");
+
+        ModelDirectory model = ModelDirectory.open(resumed);
+        assertEquals(List.of("neg", "neu", "pos"), List.copyOf(model.config().id2label().values()));
+        assertArrayEquals(Files.readAllBytes(whole.resolve(ModelDirectory.WEIGHTS)),
+                Files.readAllBytes(resumed.resolve(ModelDirectory.WEIGHTS)));
+        TrainingReport report = TrainingReport.read(resumed.resolve(TrainingReport.FILE));
+        assertEquals(List.of(1, 2), report.stages().stream().map(StageReport::stage).toList());
+        assertEquals(TrainingReport.read(whole.resolve(TrainingReport.FILE)).stages().get(1).devRamps(),
+                report.stages().get(1).devRamps());
+        assertTrue(report.stages().get(1).devFinal().accuracy() > DeeBertTrainerTest.WELL_ABOVE_CHANCE);
+        try (Stream<Path> left = Files.list(temp)) {
+            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith(".")).toList(),
+                    "no temporary directories are left behind");
+        }
+    }
+
+    @Test
+    void integerLabelsFromCsvGiveABinaryModelWithFreshClassifiers() throws Exception {
+        Path trainFile = csv(temp.resolve("train.csv"), SyntheticSentiment.rows(240, 3));
+        Path devFile = csv(temp.resolve("dev.csv"), SyntheticSentiment.rows(60, 4));
+        Path out = temp.resolve("binary");
+        assertEquals(0, DeeBertMain.execute(args(trainFile, devFile, out)));
+
+        ModelDirectory model = ModelDirectory.open(out);
+        assertEquals(2, model.config().numLabels());
+        assertEquals(List.of("0", "1"), List.copyOf(model.config().id2label().values()));
+        TrainingReport report = TrainingReport.read(out.resolve(TrainingReport.FILE));
+        assertEquals("1", report.positiveLabel());
+        StageReport stage2 = report.stages().get(1);
+        assertNotNull(stage2.devFinal().positiveF1());
+        assertTrue(stage2.devFinal().accuracy() > 0.75, "binary dev accuracy " + stage2.devFinal().accuracy());
+    }
+
+    @Test
+    void badInputIsAOneLineUserError() throws Exception {
+        Path trainFile = SyntheticSentiment.writeJsonl(temp.resolve("train.jsonl"), SyntheticSentiment.rows(30, 1));
+        Path out = temp.resolve("never");
+        assertEquals(2, DeeBertMain.execute(args(trainFile, trainFile, out, "--label-col", "sentiment")));
+        assertEquals(2, DeeBertMain.execute(args(trainFile, trainFile, out, "--resume")));
+        assertEquals(2, DeeBertMain.execute(args(trainFile, temp.resolve("missing.jsonl"), out)));
+        assertFalse(Files.exists(out));
+    }
+
+    /** neg -> 0 and pos -> 1 as integers; neutral rows left out. */
+    private static Path csv(Path file, List<SyntheticSentiment.Row> rows) throws Exception {
+        List<String> lines = new ArrayList<>(List.of("text,label"));
+        for (SyntheticSentiment.Row row : rows) {
+            if (!row.label().equals("neu")) {
+                lines.add("\"" + row.text() + "\"," + (row.label().equals("pos") ? 1 : 0));
+            }
+        }
+        return Files.write(file, lines);
+    }
+}

@@ -1,0 +1,104 @@
+package dev.deebert.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import dev.deebert.model.BatchInputs;
+import dev.deebert.model.DeeBertNetwork;
+import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.TokenizedText;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * The first-token hidden state after every encoder layer, computed once with dropout off and no gradients.
+ * Every exit (ramp or final head) reads only that token, so these states give all exits' logits, and they are
+ * what cached stage 2 trains the ramps on.
+ *
+ * @param states [rows, N, H] float32: row r after layer l + 1 at [r, l]
+ */
+record FirstTokenStates(NDArray states) {
+    /** Rows per forward batch; rows are sorted by length so that batches carry little padding. */
+    private static final int BATCH = 32;
+
+    /** Runs the frozen network over {@code rows}; the states are attached to {@code manager}. */
+    static FirstTokenStates compute(DeeBertWeights weights, List<LabeledText> rows, NDManager manager,
+                                    Progress progress) {
+        int layers = weights.config().numHiddenLayers();
+        int[] order = IntStream.range(0, rows.size()).boxed()
+                .sorted(Comparator.comparingInt(i -> rows.get(i).tokens().numTokens()))
+                .mapToInt(Integer::intValue).toArray();
+        long[] positionInOrder = new long[rows.size()];
+        for (int i = 0; i < order.length; i++) {
+            positionInOrder[order[i]] = i;
+        }
+        NDArray states;
+        try (NDManager work = manager.newSubManager()) {
+            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, false, work);
+            NDList batches = new NDList();
+            for (int start = 0; start < order.length; start += BATCH) {
+                int end = Math.min(order.length, start + BATCH);
+                List<TokenizedText> batch = new ArrayList<>();
+                for (int i = start; i < end; i++) {
+                    batch.add(rows.get(order[i]).tokens());
+                }
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    BatchInputs inputs = BatchInputs.of(work, batch, weights.config());
+                    NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
+                    NDList firsts = new NDList(layers);
+                    for (int layer = 0; layer < layers; layer++) {
+                        hidden = network.layer(layer, hidden, inputs.maskBias());
+                        firsts.add(hidden.get(":, 0, :"));
+                    }
+                    // [B, N, H]
+                    NDArray stacked = NDArrays.stack(firsts, 1);
+                    NDScope.unregister(stacked);
+                    batches.add(stacked);
+                }
+                progress.rows(end, order.length);
+            }
+            // back to input order
+            states = NDArrays.concat(batches).get(work.create(positionInOrder));
+            states.attach(manager);
+        }
+        return new FirstTokenStates(states);
+    }
+
+    int numRows() {
+        return (int) states.getShape().get(0);
+    }
+
+    /** Logits of every exit for every row, [rows][N][C], exit N being the final head; dropout off. */
+    float[][][] exitLogits(DeeBertWeights weights) {
+        int layers = weights.config().numHiddenLayers();
+        int labels = weights.config().numLabels();
+        int rows = numRows();
+        float[][][] logits = new float[rows][layers][];
+        try (NDManager work = states.getManager().newSubManager()) {
+            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, false, work);
+            for (int layer = 0; layer < layers; layer++) {
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray hidden = layerStates(states, layer);
+                    NDArray exit = layer < layers - 1 ? network.rampLogits(layer, hidden) : network.finalLogits(hidden);
+                    float[] flat = exit.toFloatArray();
+                    for (int r = 0; r < rows; r++) {
+                        logits[r][layer] = Arrays.copyOfRange(flat, r * labels, (r + 1) * labels);
+                    }
+                }
+            }
+        }
+        return logits;
+    }
+
+    /** states [B, N, H] -> [B, 1, H] after layer {@code layer} + 1: the shape the exits take (first token only). */
+    static NDArray layerStates(NDArray states, int layer) {
+        return states.get(":, " + layer + ":" + (layer + 1) + ", :");
+    }
+}
