@@ -169,6 +169,10 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path temp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
+        if (Files.getFileStore(temp).supportsFileAttributeView("posix")) {
+            // Temp directories are private (rwx------); executors running as other users must read the model.
+            Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
         weights.config().write(temp.resolve(CONFIG));
         SafeTensorsFile.write(weights.toNamedList(), temp.resolve(WEIGHTS));
         Files.copy(tokenizerJson, temp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
