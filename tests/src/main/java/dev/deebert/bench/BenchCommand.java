@@ -15,7 +15,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Row;
@@ -96,8 +95,7 @@ public final class BenchCommand implements Callable<Integer> {
         try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen)) {
             labeled = LabeledRows.of(sample, textCol, labelCol, dir.config(), tokenizer);
         }
-        LabeledRows referenceSample = new LabeledRows(labeled.tokens().subList(0, Math.min(referenceRows, labeled.size())),
-                Arrays.copyOf(labeled.labels(), Math.min(referenceRows, labeled.size())));
+        LabeledRows referenceSample = labeled.spread(referenceRows);
         JniUtils.setNumThreads(threads);
 
         BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);

@@ -27,7 +27,8 @@ final class BenchReport {
             .add("threshold", DoubleType).add("batch_size", IntegerType).add("rows", IntegerType)
             .add("threads", IntegerType).add("rows_per_s", DoubleType).add("ms_per_row", DoubleType)
             .add("accuracy", DoubleType).add("expected_saving", DoubleType).add("actual_saving", DoubleType)
-            .add("actual_over_expected", DoubleType).add("ratio_to_peer", DoubleType).add("rss_mb", LongType)
+            .add("actual_over_expected", DoubleType).add("ratio_to_peer", DoubleType)
+            .add("agreement_with_fp32", DoubleType).add("rss_mb", LongType)
             .add("peak_rss_mb", LongType);
 
     private record Key(String name, String precision, double threshold, int batchSize, int rows) {}
@@ -35,6 +36,7 @@ final class BenchReport {
     private static final class Timings {
         final List<Double> seconds = new ArrayList<>();
         double accuracy;
+        Contender.Outcome outcome;
         long layers;
         long rssMb;
 
@@ -63,6 +65,7 @@ final class BenchReport {
                 contender.batchSize(), rows.size()), k -> new Timings());
         t.seconds.add(seconds);
         t.accuracy = rows.accuracy(outcome.labels());
+        t.outcome = outcome;
         t.layers = outcome.layersComputed();
         t.rssMb = Math.max(t.rssMb, procStatusMb("VmRSS"));
     }
@@ -81,22 +84,35 @@ final class BenchReport {
             Timings full = timings.get(new Key(k.name(), k.precision(), 0.0, k.batchSize(), k.rows()));
             Double actual = expected == null || full == null ? null : 1.0 - t.median() / full.median();
             Double ratio = actual == null || expected == 0 ? null : actual / expected;
+            Timings fp32 = timings.get(new Key(k.name(), "fp32", k.threshold(), k.batchSize(), k.rows()));
+            Double agreement = fp32 == null || fp32 == t || t.outcome.exitLayers() == null ? null
+                    : agreement(t.outcome, fp32.outcome);
             out.add(RowFactory.create(Timestamp.from(at), k.name(), k.precision(),
                     Double.isNaN(k.threshold()) ? null : k.threshold(), k.batchSize(), k.rows(), threads, rate,
-                    1000 / rate, t.accuracy, expected, actual, ratio, rate / peerRate, t.rssMb, peak));
+                    1000 / rate, t.accuracy, expected, actual, ratio, rate / peerRate, agreement, t.rssMb, peak));
         }
         return out;
     }
 
+    /** Share of rows with the same label and the same exit layer in both outcomes. */
+    private static double agreement(Contender.Outcome a, Contender.Outcome b) {
+        int same = 0;
+        for (int i = 0; i < a.labels().length; i++) {
+            same += a.labels()[i] == b.labels()[i] && a.exitLayers()[i] == b.exitLayers()[i] ? 1 : 0;
+        }
+        return (double) same / a.labels().length;
+    }
+
     String markdown() {
         StringBuilder md = new StringBuilder("| contender | precision | S | batch | rows | rows/s | ms/row | accuracy "
-                + "| expected saving | actual saving | actual/expected | x peer | RSS MB |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| expected saving | actual saving | actual/expected | x peer | same label+exit as fp32 | RSS MB |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows()) {
-            md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %d |%n",
+            md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %s | %d |%n",
                     r.getString(1), r.getString(2), r.isNullAt(3) ? "-" : r.get(3), r.getInt(4), r.getInt(5),
                     r.getDouble(7), r.getDouble(8), r.getDouble(9), percent(r.get(10)), percent(r.get(11)),
-                    r.isNullAt(12) ? "-" : String.format("%.2f", r.getDouble(12)), r.getDouble(13), r.getLong(14)));
+                    r.isNullAt(12) ? "-" : String.format("%.2f", r.getDouble(12)), r.getDouble(13),
+                    percent(r.get(14)), r.getLong(15)));
         }
         md.append(String.format("%nthreads %d, peak RSS %d MB, medians of %d rounds%n", threads, procStatusMb("VmHWM"),
                 timings.values().iterator().next().seconds.size()));

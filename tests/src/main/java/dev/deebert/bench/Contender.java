@@ -8,8 +8,11 @@ import java.util.List;
 
 /** One way of classifying the benchmark rows; {@link #run} is what gets timed. */
 interface Contender {
-    /** What a run produced: a label per row and the encoder layers it computed (0 for the peer). */
-    record Outcome(int[] labels, long layersComputed) {}
+    /**
+     * What a run produced: a label and an exit layer per row (the peer always runs all layers) and the
+     * encoder layers computed in all (0 for the peer, whose layers are not ours to count).
+     */
+    record Outcome(int[] labels, int[] exitLayers, long layersComputed) {}
 
     String name();
 
@@ -48,7 +51,7 @@ interface Contender {
                     System.arraycopy(out, 0, labels, at, out.length);
                     at += out.length;
                 }
-                return new Outcome(labels, 0);
+                return new Outcome(labels, null, 0);
             }
         };
     }
@@ -75,15 +78,17 @@ interface Contender {
 
             public Outcome run(LabeledRows rows) {
                 int[] labels = new int[rows.size()];
+                int[] exits = new int[rows.size()];
                 long layers = 0;
                 int at = 0;
                 for (List<TokenizedText> batch : rows.batches(batchSize)) {
                     for (Prediction p : engine.classify(batch, policy)) {
-                        labels[at++] = p.labelIndex();
+                        labels[at] = p.labelIndex();
+                        exits[at++] = p.exitLayer();
                         layers += p.layersComputed();
                     }
                 }
-                return new Outcome(labels, layers);
+                return new Outcome(labels, exits, layers);
             }
         };
     }

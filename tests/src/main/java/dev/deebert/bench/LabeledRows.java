@@ -32,6 +32,19 @@ record LabeledRows(List<TokenizedText> tokens, int[] labels) {
                 items.stream().mapToInt(Item::label).toArray());
     }
 
+    /** {@code n} rows spread evenly over the length-sorted rows, so short and long rows are both represented. */
+    LabeledRows spread(int n) {
+        int count = Math.min(n, size());
+        List<TokenizedText> picked = new ArrayList<>(count);
+        int[] pickedLabels = new int[count];
+        for (int i = 0; i < count; i++) {
+            int at = (int) ((long) i * size() / count);
+            picked.add(tokens.get(at));
+            pickedLabels[i] = labels[at];
+        }
+        return new LabeledRows(picked, pickedLabels);
+    }
+
     int size() {
         return labels.length;
     }
