@@ -11,7 +11,7 @@ public final class Sessions {
                 .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
                 .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
         if (System.getProperty("spark.master") == null) {
-            builder.master("local[*]");
+            builder.master("local[*,4]");  // local mode retries a failed task only when told to (here: 4 tries)
         }
         return builder.getOrCreate();
     }
