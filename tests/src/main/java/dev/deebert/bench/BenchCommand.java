@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.Sessions;
+import dev.deebert.job.importer.OnnxWeightsWriter;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
@@ -73,8 +74,13 @@ public final class BenchCommand implements Callable<Integer> {
             + "0.5- and 2-point operating points.")
     List<Double> thresholds = List.of();
 
-    @Option(names = "--onnx", description = "Backbone ONNX file for the peer (default: BGE-small from the classpath).")
+    @Option(names = "--onnx", description = "Backbone ONNX file for the peer, run as is (default: the model's "
+            + "encoder weights written into --peer-onnx-template).")
     Path onnx;
+
+    @Option(names = "--peer-onnx-template", description = "ONNX export of the model's architecture that the peer "
+            + "runs with the model's encoder weights (default: BGE-small from the classpath).")
+    Path peerOnnxTemplate;
 
     @Option(names = "--output", description = "Output root: results are appended to its Delta table `bench`.")
     Path output;
@@ -99,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
         JniUtils.setNumThreads(threads);
 
         BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);
-        try (OnnxPeer peer = new OnnxPeer(peerModel(), threads, finalHead(dir));
+        try (OnnxPeer peer = new OnnxPeer(peerModel(dir), threads, finalHead(dir));
              DeeBertEngine fp32 = DeeBertEngine.load(dir, Device.cpu(), Precision.FP32);
              DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16)) {
             List<Contender> contenders = new ArrayList<>();
@@ -141,15 +147,26 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private byte[] peerModel() throws Exception {
+    /**
+     * The peer's backbone: --onnx as given, else this model's own (fine-tuned) encoder weights written into
+     * the graph of --peer-onnx-template or BGE-small, so that both contenders compute the same function.
+     */
+    private byte[] peerModel(ModelDirectory dir) throws Exception {
+        if (onnx != null && peerOnnxTemplate != null) {
+            throw new IllegalArgumentException("give --onnx or --peer-onnx-template, not both");
+        }
         if (onnx != null) {
             return Files.readAllBytes(onnx);
         }
+        if (peerOnnxTemplate != null) {
+            return OnnxWeightsWriter.write(Files.readAllBytes(peerOnnxTemplate), peerOnnxTemplate.toString(), dir);
+        }
         try (InputStream in = BenchCommand.class.getResourceAsStream("/bge-small-en-v1.5.onnx")) {
             if (in == null) {
-                throw new IllegalArgumentException("BGE-small ONNX is not on the classpath; pass --onnx");
+                throw new IllegalArgumentException("BGE-small ONNX is not on the classpath; "
+                        + "pass --peer-onnx-template");
             }
-            return in.readAllBytes();
+            return OnnxWeightsWriter.write(in.readAllBytes(), "bge-small-en-v1.5.onnx (classpath)", dir);
         }
     }
 

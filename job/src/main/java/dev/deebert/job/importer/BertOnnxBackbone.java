@@ -12,21 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A pretrained BERT/RoBERTa encoder read from an ONNX export (as {@code torch.onnx.export} of a Hugging Face
- * model writes it), under DeeBERT's canonical tensor names.
- *
- * <p>Embedding, bias and LayerNorm initializers keep their Hugging Face names (optionally prefixed
- * {@code bert.}/{@code roberta.}). Linear weights are anonymous initializers ({@code onnx::MatMul_123})
- * stored {@code [in, out]}; they are named after the MatMul node that consumes them
- * ({@code /encoder/layer.0/attention/self/query/MatMul} is {@code encoder.layer.0.attention.self.query.weight})
- * and transposed to PyTorch's {@code [out, in]}. Integer initializers (position_ids buffers) are skipped.
+ * model writes it), under DeeBERT's canonical tensor names as {@link OnnxTensorNames} maps them; Linear
+ * weights transposed to PyTorch's {@code [out, in]}.
  */
 public final class BertOnnxBackbone {
-    private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
     private static final String POOLER_WEIGHT = "pooler.dense.weight";
     private static final String POOLER_BIAS = "pooler.dense.bias";
 
@@ -47,8 +39,7 @@ public final class BertOnnxBackbone {
         this.maxPositions = dim0(tensors, "embeddings.position_embeddings.weight", source);
         this.typeVocabSize = dim0(tensors, "embeddings.token_type_embeddings.weight", source);
         this.intermediateSize = dim0(tensors, DeeBertWeights.layerPrefix(0) + "intermediate.dense.bias", source);
-        this.numLayers = (int) tensors.keySet().stream().map(LAYER::matcher).filter(Matcher::find)
-                .map(m -> m.group(1)).distinct().count();
+        this.numLayers = OnnxTensorNames.layers(tensors.keySet());
         this.numHeads = numHeads;
     }
 
@@ -57,32 +48,12 @@ public final class BertOnnxBackbone {
      * attention Reshape constants) must agree with the graph when both are known.
      */
     public static BertOnnxBackbone from(OnnxGraph graph, Integer numHeads, String source) {
-        Map<String, String> matMulWeights = new HashMap<>();
-        for (OnnxGraph.Node node : graph.nodes()) {
-            if ("MatMul".equals(node.opType()) && node.inputs().size() == 2 && node.name().endsWith("/MatMul")) {
-                String module = node.name().substring(0, node.name().length() - "/MatMul".length());
-                matMulWeights.putIfAbsent(node.inputs().get(1), canonical(module.replaceFirst("^/", "")
-                        .replace('/', '.') + ".weight"));
-            }
-        }
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
-        for (OnnxGraph.Tensor t : graph.initializers().values()) {
-            if (t.dataType() == OnnxGraph.INT64) {
-                continue;
-            }
-            String matMul = matMulWeights.get(t.name());
-            String name = matMul != null ? matMul : canonical(t.name());
-            if (t.dataType() != OnnxGraph.FLOAT) {
-                problems.add(t.name() + " has ONNX data type " + t.dataType() + ", only float32 (1) is supported");
-            } else if (tensors.put(name, matMul != null ? HostTensor.transposed(t.dims(), t.floats())
-                    : new HostTensor(t.dims(), t.floats())) != null) {
-                problems.add("two initializers map to " + name);
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new ModelFormatException(source + ": " + String.join("; ", problems));
-        }
+        OnnxTensorNames.of(graph, source).forEach((initializer, binding) -> {
+            OnnxGraph.Tensor t = graph.initializers().get(initializer);
+            tensors.put(binding.canonical(), binding.transposed() ? HostTensor.transposed(t.dims(), t.floats())
+                    : new HostTensor(t.dims(), t.floats()));
+        });
         int hidden = Math.toIntExact(require(tensors, "embeddings.word_embeddings.weight", source).shape()[1]);
         int heads = resolveHeads(numHeads, inferHeads(graph, hidden), source);
         BertOnnxBackbone backbone = new BertOnnxBackbone(tensors, heads, source);
@@ -161,16 +132,6 @@ public final class BertOnnxBackbone {
         return parts.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** Drops the backbone prefix, which exports of BertModel lack and of BertFor... models carry. */
-    private static String canonical(String name) {
-        for (ModelType type : ModelType.values()) {
-            if (name.startsWith(type.prefix() + ".")) {
-                return name.substring(type.prefix().length() + 1);
-            }
-        }
-        return name;
-    }
-
     private static HostTensor require(Map<String, HostTensor> tensors, String name, String source) {
         HostTensor t = tensors.get(name);
         if (t == null) {
@@ -185,16 +146,11 @@ public final class BertOnnxBackbone {
 
     /** Every encoder tensor present, nothing else but the (optional) pooler. */
     private void checkNames(String source) {
-        Set<String> expected = new TreeSet<>();
         // Only the names matter here, and they do not depend on the labels or the model type.
-        for (String name : DeeBertWeights.expectedShapes(config(ModelType.BERT, List.of("a", "b"), 1e-12)).keySet()) {
-            if (!name.startsWith("encoder.highway.") && !name.startsWith("classifier.")) {
-                expected.add(name);
-            }
-        }
+        Set<String> expected = OnnxTensorNames.encoder(config(ModelType.BERT, List.of("a", "b"), 1e-12));
         List<String> problems = new ArrayList<>();
         for (String name : expected) {
-            if (!tensors.containsKey(name) && !name.startsWith("pooler.")) {
+            if (!tensors.containsKey(name) && !OnnxTensorNames.isPooler(name)) {
                 problems.add("missing " + name);
             }
         }
