@@ -8,6 +8,7 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.nio.file.Path;
 import org.apache.spark.TaskContext;
+import org.slf4j.LoggerFactory;
 import org.apache.spark.resource.ResourceInformation;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +47,9 @@ public final class ExecutorModels {
             DeeBertTokenizer tokenizer = model.tokenizer(maxSeqLen);
             try {
                 Loaded loaded = new Loaded(tokenizer, DeeBertEngine.load(model, device, precision));
-                LOADS.incrementAndGet();
+                int builds = LOADS.incrementAndGet();
+                LoggerFactory.getLogger(ExecutorModels.class).info("model build {} in this JVM: {} on {} ({})",
+                        builds, key.modelDir(), key.device(), key.precision());
                 return loaded;
             } catch (RuntimeException e) {
                 tokenizer.close();
@@ -63,8 +66,10 @@ public final class ExecutorModels {
         ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
         Device device = gpu == null || gpu.addresses().length == 0 ? Device.cpu()
                 : Device.gpu(Integer.parseInt(gpu.addresses()[0].trim()));
+        // After get(): on a fresh executor JVM, loading the model is what loads PyTorch's native library.
+        Loaded model = get(spec.modelDir(), spec.modelSha256(), device, spec.precision(), spec.maxSeqLen());
         JniUtils.setNumThreads(Math.max(1, task.cpus()));
-        return get(spec.modelDir(), spec.modelSha256(), device, spec.precision(), spec.maxSeqLen());
+        return model;
     }
 
     /** How many models this JVM has built (the soak test checks it stays at one). */

@@ -82,6 +82,24 @@ public record RunTables(Path root) {
     }
 
     /** Replaces {@code runId}'s rows of {@code table} with {@code rows} in one commit. */
+    /**
+     * Creates each missing table, empty, before any task writes: tasks put their files into the table
+     * directory before the commit, so a driver killed during the first run would otherwise leave a plain
+     * directory that every rerun refuses as "not a Delta table".
+     */
+    public void createMissing(SparkSession spark, Map<Path, StructType> schemas) {
+        schemas.forEach((table, schema) -> {
+            if (!Files.exists(table)) {
+                var builder = DeltaTable.createIfNotExists(spark).location(table.toAbsolutePath().toString())
+                        .addColumns(schema);
+                if (table.equals(predictions())) {
+                    builder = builder.partitionedBy("run_id");
+                }
+                builder.execute();
+            }
+        });
+    }
+
     public static void replaceRun(Dataset<Row> rows, Path table, String runId, boolean partitionByRun) {
         var writer = rows.write().format("delta").mode("overwrite")
                 .option("replaceWhere", "run_id = '" + runId + "'");

@@ -45,10 +45,12 @@ public final class ScoreJob {
 
         StructType predictionSchema = ScoreSchemas.predictions(raw.schema(), request.keepCols());
         RunTables tables = new RunTables(request.output().toAbsolutePath());
-        tables.checkWritable(spark, Map.of(tables.predictions(), predictionSchema,
-                tables.partitionStats(), ScoreSchemas.PARTITION_STATS, tables.runs(), RunRecord.SCHEMA));
+        Map<Path, StructType> schemas = Map.of(tables.predictions(), predictionSchema,
+                tables.partitionStats(), ScoreSchemas.PARTITION_STATS, tables.runs(), RunRecord.SCHEMA);
+        tables.checkWritable(spark, schemas);
         String mode = request.isIncremental() ? RunRecord.INCREMENTAL : RunRecord.BATCH;
         tables.checkRunIdFree(spark, request.runId(), mode);
+        tables.createMissing(spark, schemas);
 
         RunRecord run = RunRecord.started(request.runId(), mode, model.dir().toString(), spec.modelSha256(),
                 request.threshold(), describe(request));

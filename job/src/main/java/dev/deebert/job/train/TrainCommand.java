@@ -1,5 +1,6 @@
 package dev.deebert.job.train;
 
+import dev.deebert.job.Sessions;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.train.DeeBertTrainer;
@@ -197,18 +198,12 @@ public final class TrainCommand implements Callable<Integer> {
         return out;
     }
 
-    /** The command's Spark session: local[*] unless spark-submit chose a master; stopped only if created here. */
+    /** The command's Spark session ({@link Sessions}); stopped at the end only if created here, to give its
+     *  memory back to training. */
     private record SparkScope(SparkSession session, boolean owned) implements AutoCloseable {
         static SparkScope open() {
             boolean existing = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
-            SparkSession.Builder builder = SparkSession.builder().appName("deebert train")
-                    .config("spark.ui.enabled", "false")
-                    .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-                    .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
-            if (System.getProperty("spark.master") == null) {
-                builder.master("local[*]");
-            }
-            return new SparkScope(builder.getOrCreate(), !existing);
+            return new SparkScope(Sessions.getOrCreate("deebert train"), !existing);
         }
 
         @Override
