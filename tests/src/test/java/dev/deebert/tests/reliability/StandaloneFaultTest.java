@@ -132,12 +132,18 @@ class StandaloneFaultTest {
     private static void assertExactlyOnce(Path out, String runId) {
         Dataset<Row> predictions = table(out, "predictions").filter(col("run_id").equalTo(runId));
         Dataset<Row> inputIds = spark.read().json(corpus.toString()).select(col("doc").as("id"));
-        assertEquals(ROWS, predictions.count(), "prediction rows");
-        assertEquals(ROWS, predictions.select("id").distinct().count(), "distinct ids");
+        long rows = predictions.count();
+        long distinct = predictions.select("id").distinct().count();
+        Dataset<Row> stats = table(out, "partition_stats").filter(col("run_id").equalTo(runId));
+        // The figures of the fault, for the run's record (surefire keeps them in the test's output file).
+        System.out.printf("%s: %d input rows, %d prediction rows, %d distinct ids, stats rows %s%n", runId, ROWS,
+                rows, distinct, stats.select("partition_id", "task_attempt", "rows", "executor_id")
+                        .orderBy("partition_id").collectAsList());
+        assertEquals(ROWS, rows, "prediction rows");
+        assertEquals(ROWS, distinct, "distinct ids");
         assertEquals(0, inputIds.except(predictions.select("id")).count(), "every input id scored");
         assertEquals(0, predictions.filter(col("error").isNotNull()).count(), "rows with an error");
 
-        Dataset<Row> stats = table(out, "partition_stats").filter(col("run_id").equalTo(runId));
         assertEquals(PARTITIONS, stats.count(), "one stats row per partition");
         assertEquals(PARTITIONS, stats.select("partition_id").distinct().count(), "each partition once");
         assertEquals(ROWS, stats.agg(sum("rows")).first().getLong(0), "rows in partition stats");
