@@ -43,6 +43,7 @@ final class LocalStandalone implements AutoCloseable {
                 "--port", Integer.toString(port));
         if (!start.waitFor(5, TimeUnit.MINUTES) || start.exitValue() != 0) {
             start.destroyForcibly();
+            new LocalStandalone(dir, Map.of()).close();  // whatever daemons did come up
             throw new IllegalStateException("local-standalone.sh start failed:\n" + Launcher.tail(log));
         }
         Map<String, String> env = new LinkedHashMap<>();
