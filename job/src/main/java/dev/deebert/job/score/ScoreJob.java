@@ -8,6 +8,7 @@ import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
