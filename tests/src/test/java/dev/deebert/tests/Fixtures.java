@@ -1,7 +1,11 @@
 package dev.deebert.tests;
 
+import dev.deebert.model.ModelDirectory;
+import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Paths of the committed test fixtures. */
 public final class Fixtures {
@@ -14,5 +18,14 @@ public final class Fixtures {
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A writable copy of the golden BERT model directory at {@code dir}, for tests that change it. */
+    public static Path copyGoldenBert(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String name : List.of(ModelDirectory.CONFIG, ModelDirectory.WEIGHTS, ModelDirectory.TOKENIZER)) {
+            Files.copy(golden("bert").resolve(name), dir.resolve(name));
+        }
+        return dir;
     }
 }

@@ -38,10 +38,7 @@ class CalibrateTest {
     static void copyModel() throws IOException {
         spark = SparkTestSession.get();
         root = LabeledCorpus.sweptRoot();
-        model = Files.createDirectories(tmp.resolve("model"));
-        for (String file : List.of(ModelDirectory.CONFIG, ModelDirectory.WEIGHTS, ModelDirectory.TOKENIZER)) {
-            Files.copy(Fixtures.golden("bert").resolve(file), model.resolve(file));
-        }
+        model = Fixtures.copyGoldenBert(tmp.resolve("model"));
     }
 
     private static String calibrate(Path modelDir, String... extra) {

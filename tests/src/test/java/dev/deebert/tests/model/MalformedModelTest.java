@@ -35,11 +35,7 @@ class MalformedModelTest {
 
     @BeforeEach
     void copyGolden() throws IOException {
-        model = tmp.resolve("model");
-        Files.createDirectories(model);
-        for (String name : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
-            Files.copy(Fixtures.golden("bert").resolve(name), model.resolve(name));
-        }
+        model = Fixtures.copyGoldenBert(tmp.resolve("model"));
     }
 
     @Test
