@@ -13,7 +13,6 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
