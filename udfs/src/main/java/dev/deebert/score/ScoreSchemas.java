@@ -59,12 +59,16 @@ public final class ScoreSchemas {
             .add("device", StringType, false)
             .add("precision", StringType, false);
 
-    /** Predictions with the pass-through columns of {@code input} appended. */
+    /**
+     * Predictions with the pass-through columns of {@code input} appended. A pass-through column named like
+     * a predictions column (typically the gold {@code label}) is kept as {@code input_<name>}.
+     */
     public static StructType predictions(StructType input, Iterable<String> passThrough) {
         StructType schema = PREDICTIONS;
         for (String column : passThrough) {
             StructField field = input.apply(column);
-            schema = schema.add(field.name(), field.dataType(), true);
+            String name = PREDICTIONS.getFieldIndex(field.name()).isDefined() ? "input_" + field.name() : field.name();
+            schema = schema.add(name, field.dataType(), true);
         }
         return schema;
     }

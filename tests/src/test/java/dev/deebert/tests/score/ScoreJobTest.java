@@ -29,6 +29,7 @@ import java.util.Random;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,6 +134,23 @@ class ScoreJobTest {
         Dataset<Row> b = table(out, "predictions").filter(col("run_id").equalTo("b")).select("id");
         assertEquals(ROWS, a.distinct().count());
         assertEquals(0, a.except(b).count());
+    }
+
+    @Test
+    void aKeptColumnNamedLikeAPredictionsColumnIsPrefixed() throws IOException {
+        Path input = tmp.resolve("labeled.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            lines.add("{\"doc\": \"l" + i + "\", \"text\": \"good value " + i + "\", \"label\": \"gold-" + i + "\"}");
+        }
+        Files.write(input, lines, StandardCharsets.UTF_8);
+        Path out = tmp.resolve("labeled");
+        new ScoreJob(spark).run(new ScoreRequest(Fixtures.golden("bert"), input, InputFormat.JSON, "doc", "text", null,
+                List.of("label"), out, 0.5, "kept", 16, Precision.FP32, 2, 24, null));
+        Dataset<Row> predictions = table(out, "predictions");
+        assertEquals(20, predictions.filter(col("input_label").equalTo(functions.concat(functions.lit("gold-"),
+                functions.substring(col("id"), 2, 3)))).count());
+        assertEquals(20, predictions.filter(col("label").isin("neg", "neu", "pos")).count());
     }
 
     @Test
