@@ -3,9 +3,12 @@ package dev.deebert.job;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.types.StructType;
 
 /** The table formats commands read, chosen by name or guessed from the path. */
 public enum InputFormat {
@@ -55,15 +58,42 @@ public enum InputFormat {
 
     /** Reads {@code path}; a text file becomes one column {@code text}, one row per line. */
     public Dataset<Row> read(SparkSession spark, Path path) {
-        String location = path.toAbsolutePath().toString();
-        return switch (this) {
-            case PARQUET -> spark.read().parquet(location);
-            case DELTA -> spark.read().format("delta").load(location);
-            case JSON -> spark.read().json(location);
-            case CSV -> spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"")
-                    .csv(location);
-            case TEXT -> spark.read().text(location).withColumnRenamed("value", "text");
-        };
+        return named(spark.read().format(source()).options(options()).load(location(path)));
+    }
+
+    /**
+     * Reads {@code path} as a stream of what arrives after each run, parsed as {@link #read} parses it. File
+     * sources need their schema up front: {@code schema}, from a batch read of the current files.
+     *
+     * @param maxFilesPerTrigger input files per micro-batch, or 0 for no limit
+     */
+    public Dataset<Row> readStream(SparkSession spark, Path path, StructType schema, int maxFilesPerTrigger) {
+        DataStreamReader reader = spark.readStream().format(source()).options(options());
+        if (maxFilesPerTrigger > 0) {
+            reader = reader.option("maxFilesPerTrigger", maxFilesPerTrigger);
+        }
+        if (this != DELTA && this != TEXT) {
+            reader = reader.schema(schema);
+        }
+        return named(reader.load(location(path)));
+    }
+
+    /** Spark's data source name. */
+    private String source() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** CSV: a header row, quoted fields that may span lines. */
+    private Map<String, String> options() {
+        return this == CSV ? Map.of("header", "true", "multiLine", "true", "escape", "\"") : Map.of();
+    }
+
+    private Dataset<Row> named(Dataset<Row> table) {
+        return this == TEXT ? table.withColumnRenamed("value", "text") : table;
+    }
+
+    private static String location(Path path) {
+        return path.toAbsolutePath().toString();
     }
 
     @Override

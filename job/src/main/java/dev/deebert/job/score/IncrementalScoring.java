@@ -8,7 +8,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.streaming.StreamExecution;
-import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.StructType;
@@ -67,20 +66,7 @@ public final class IncrementalScoring {
     }
 
     private Dataset<Row> stream(StructType schema) {
-        DataStreamReader reader = spark.readStream();
-        if (request.incremental().maxFilesPerTrigger() > 0) {
-            reader = reader.option("maxFilesPerTrigger", request.incremental().maxFilesPerTrigger());
-        }
-        String location = request.input().toAbsolutePath().toString();
-        // File sources need the schema up front; CSV options mirror InputFormat.read so both modes parse alike.
-        return switch (request.format()) {
-            case DELTA -> reader.format("delta").load(location);
-            case PARQUET -> reader.schema(schema).parquet(location);
-            case JSON -> reader.schema(schema).json(location);
-            case CSV -> reader.schema(schema).option("header", "true").option("multiLine", "true")
-                    .option("escape", "\"").csv(location);
-            case TEXT -> reader.text(location).withColumnRenamed("value", "text");
-        };
+        return request.format().readStream(spark, request.input(), schema, request.incremental().maxFilesPerTrigger());
     }
 
     private void write(Dataset<Row> batch, long batchId) {
