@@ -6,10 +6,8 @@ import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
 
 /**
@@ -44,17 +42,9 @@ final class TokenizedWindow {
             if (text == null) {
                 throw new IllegalArgumentException("row " + rows.get(i).getString(0) + " has no text");
             }
-            boolean cut = text.length() > spec.maxChars();
-            TokenizedText encoded = tokenizer.encode(cut ? text.substring(0, spec.maxChars()) : text, null);
-            tokens[i] = cut ? new TokenizedText(encoded.ids(), encoded.typeIds(), true) : encoded;
+            tokens[i] = spec.encode(tokenizer, text, null);
         }
-        int[] byLength = IntStream.range(0, rows.size()).boxed()
-                .sorted(Comparator.comparingInt(i -> tokens[i].numTokens())).mapToInt(Integer::intValue).toArray();
-        List<int[]> batches = new ArrayList<>();
-        for (int from = 0; from < byLength.length; from += spec.batchSize()) {
-            batches.add(Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + spec.batchSize())));
-        }
-        return new TokenizedWindow(rows, tokens, batches);
+        return new TokenizedWindow(rows, tokens, spec.batchesByLength(tokens));
     }
 
     List<TokenizedText> tokens(int[] batch) {

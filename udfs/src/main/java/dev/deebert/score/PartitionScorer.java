@@ -5,12 +5,10 @@ import dev.deebert.model.TokenizedText;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Queue;
-import java.util.stream.IntStream;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -104,10 +102,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
 
             Prediction[] predictions = new Prediction[rows.size()];
             start = System.nanoTime();
-            int[] byLength = IntStream.range(0, rows.size()).filter(i -> tokens[i] != null).boxed()
-                    .sorted(Comparator.comparingInt(i -> tokens[i].numTokens())).mapToInt(Integer::intValue).toArray();
-            for (int from = 0; from < byLength.length; from += spec.batchSize()) {
-                int[] batch = Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + spec.batchSize()));
+            for (int[] batch : spec.batchesByLength(tokens)) {
                 classify(batch, tokens, predictions, errors);
             }
             stats.addModelNanos(System.nanoTime() - start);
@@ -137,19 +132,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         }
 
         private TokenizedText tokenize(Row row) {
-            String text = text(row, 1);
-            String textB = text(row, 2);
-            boolean cut = tooLong(text) || tooLong(textB);
-            TokenizedText tokens = model.tokenizer().encode(cut(text), cut(textB));
-            return cut ? new TokenizedText(tokens.ids(), tokens.typeIds(), true) : tokens;
-        }
-
-        private boolean tooLong(String text) {
-            return text != null && text.length() > spec.maxChars();
-        }
-
-        private String cut(String text) {
-            return tooLong(text) ? text.substring(0, spec.maxChars()) : text;
+            return spec.encode(model.tokenizer(), text(row, 1), text(row, 2));
         }
 
         private Row predictionRow(Row in, Prediction p, String error) {

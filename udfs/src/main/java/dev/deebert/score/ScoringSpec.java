@@ -1,9 +1,15 @@
 package dev.deebert.score;
 
+import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Precision;
+import dev.deebert.model.TokenizedText;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Everything an executor needs to score a partition, built and validated on the driver and shipped with
@@ -33,5 +39,34 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
     /** Rows read ahead, tokenized and sorted by length before batching: larger windows cut more padding. */
     public int windowRows() {
         return batchSize * 16;
+    }
+
+    /**
+     * Tokenizes a row's texts the way every pass over the data must (scoring, sweeps, timing): each text cut
+     * to {@link #maxChars} first, and a cut row counts as truncated.
+     */
+    public TokenizedText encode(DeeBertTokenizer tokenizer, String text, String textB) {
+        boolean cut = tooLong(text) || tooLong(textB);
+        TokenizedText tokens = tokenizer.encode(cut(text), cut(textB));
+        return cut ? new TokenizedText(tokens.ids(), tokens.typeIds(), true) : tokens;
+    }
+
+    /** Positions of the tokenized rows (nulls skipped), sorted by token count and cut every batchSize rows. */
+    public List<int[]> batchesByLength(TokenizedText[] tokens) {
+        int[] byLength = IntStream.range(0, tokens.length).filter(i -> tokens[i] != null).boxed()
+                .sorted(Comparator.comparingInt(i -> tokens[i].numTokens())).mapToInt(Integer::intValue).toArray();
+        List<int[]> batches = new ArrayList<>();
+        for (int from = 0; from < byLength.length; from += batchSize) {
+            batches.add(Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + batchSize)));
+        }
+        return batches;
+    }
+
+    private boolean tooLong(String text) {
+        return text != null && text.length() > maxChars();
+    }
+
+    private String cut(String text) {
+        return tooLong(text) ? text.substring(0, maxChars()) : text;
     }
 }
