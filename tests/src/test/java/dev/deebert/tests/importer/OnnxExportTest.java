@@ -1,5 +1,9 @@
 package dev.deebert.tests.importer;
 
+import static dev.deebert.tests.importer.OnnxBytes.field;
+import static dev.deebert.tests.importer.OnnxBytes.message;
+import static dev.deebert.tests.importer.OnnxBytes.model;
+import static dev.deebert.tests.importer.OnnxBytes.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +16,6 @@ import ai.djl.ndarray.NDManager;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import com.google.protobuf.CodedOutputStream;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.job.importer.OnnxGraph;
 import dev.deebert.job.importer.OnnxWeightsWriter;
@@ -214,46 +217,19 @@ class OnnxExportTest {
             }
         }
 
-        /** TensorProto: dims 1, data_type 2, float_data 4 (packed), name 8. */
+        /** An initializer of zeros in float_data (field 4, packed). */
         private void add(String initializer, String canonical, long[] dims) throws IOException {
             canonicalByInitializer.put(initializer, canonical);
             long count = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
-            graph.writeBytes(field(5, message(t -> {
-                for (long d : dims) {
-                    t.writeInt64(1, d);
+            graph.writeBytes(field(5, tensor(initializer, dims, OnnxGraph.FLOAT, t -> t.writeByteArray(4, message(p -> {
+                for (long i = 0; i < count; i++) {
+                    p.writeFloatNoTag(0f);
                 }
-                t.writeInt32(2, OnnxGraph.FLOAT);
-                t.writeByteArray(4, message(p -> {
-                    for (long i = 0; i < count; i++) {
-                        p.writeFloatNoTag(0f);
-                    }
-                }));
-                t.writeString(8, initializer);
-            })));
+            })))));
         }
 
-        /** ModelProto: ir_version 1, graph 7. */
         byte[] bytes() throws IOException {
-            return message(m -> {
-                m.writeInt64(1, 8);
-                m.writeByteArray(7, graph.toByteArray());
-            });
-        }
-
-        private interface Body {
-            void write(CodedOutputStream out) throws IOException;
-        }
-
-        private static byte[] field(int number, byte[] message) throws IOException {
-            return message(g -> g.writeByteArray(number, message));
-        }
-
-        private static byte[] message(Body body) throws IOException {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-            body.write(out);
-            out.flush();
-            return bytes.toByteArray();
+            return model(graph.toByteArray());
         }
     }
 

@@ -1,12 +1,17 @@
 package dev.deebert.tests.importer;
 
+import static dev.deebert.tests.importer.OnnxBytes.concat;
+import static dev.deebert.tests.importer.OnnxBytes.field;
+import static dev.deebert.tests.importer.OnnxBytes.message;
+import static dev.deebert.tests.importer.OnnxBytes.model;
+import static dev.deebert.tests.importer.OnnxBytes.node;
+import static dev.deebert.tests.importer.OnnxBytes.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import dev.deebert.job.importer.OnnxGraph;
 import dev.deebert.model.ModelFormatException;
@@ -89,73 +94,6 @@ class OnnxGraphTest {
         e = assertThrows(ModelFormatException.class,
                 () -> OnnxGraph.read(new ByteArrayInputStream(new byte[] {8, 7}), "empty.onnx"));
         assertTrue(e.getMessage().contains("no graph"), e.getMessage());
-    }
-
-    private interface Body {
-        void write(CodedOutputStream out) throws IOException;
-    }
-
-    /** ModelProto: ir_version 1, graph 7. */
-    private static byte[] model(byte[] graph) throws IOException {
-        return message(m -> {
-            m.writeInt64(1, 8);
-            m.writeByteArray(7, graph);
-        });
-    }
-
-    /** TensorProto: dims 1, data_type 2, name 8, then the data fields {@code data} writes. */
-    private static byte[] tensor(String name, long[] dims, int dataType, Body data) throws IOException {
-        return message(t -> {
-            for (long d : dims) {
-                t.writeInt64(1, d);
-            }
-            t.writeInt32(2, dataType);
-            t.writeString(8, name);
-            data.write(t);
-        });
-    }
-
-    /** NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, t 5, type 20). */
-    private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, byte[] value)
-            throws IOException {
-        return message(n -> {
-            for (String i : inputs) {
-                n.writeString(1, i);
-            }
-            for (String o : outputs) {
-                n.writeString(2, o);
-            }
-            n.writeString(3, name);
-            n.writeString(4, op);
-            if (value != null) {
-                n.writeByteArray(5, message(a -> {
-                    a.writeString(1, "value");
-                    a.writeByteArray(5, value);
-                    a.writeInt32(20, 4); // AttributeType.TENSOR
-                }));
-            }
-        });
-    }
-
-    /** One length-delimited field of a GraphProto (node 1, initializer 5). */
-    private static byte[] field(int number, byte[] message) throws IOException {
-        return message(g -> g.writeBytes(number, ByteString.copyFrom(message)));
-    }
-
-    private static byte[] message(Body body) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        body.write(out);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            all.writeBytes(p);
-        }
-        return all.toByteArray();
     }
 
     private static byte[] littleEndianFloats(float... values) {
