@@ -88,6 +88,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--markdown", description = "Also write the Markdown table to this file.")
     Path markdown;
 
+    @Option(names = "--profile", description = "After timing, run each DeeBERT contender once more under "
+            + "libtorch's profiler and print self time per operator and per row-layer; the Chrome traces go to "
+            + "this directory.")
+    Path profile;
+
     @Override
     public Integer call() throws Exception {
         if (rows < 1 || batchSize < 1 || rounds < 1 || threads < 1) {
@@ -105,6 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
         JniUtils.setNumThreads(threads);
 
         BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);
+        StringBuilder profiles = new StringBuilder();
         try (OnnxPeer peer = new OnnxPeer(peerModel(dir), threads, finalHead(dir));
              DeeBertEngine fp32 = DeeBertEngine.load(dir, Device.cpu(), Precision.FP32);
              DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16)) {
@@ -133,9 +139,16 @@ public final class BenchCommand implements Callable<Integer> {
                 report.time(reference, referenceSample);
                 report.time(referenceBatched, referenceSample);
             }
+            if (profile != null) {
+                Files.createDirectories(profile);
+                for (Contender c : contenders.stream().filter(c -> !Double.isNaN(c.threshold())).toList()) {
+                    String name = c.precision() + "-s" + c.threshold() + ".json";
+                    profiles.append(OpProfile.markdown(c, labeled, profile.resolve(name))).append('\n');
+                }
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
-        String table = report.markdown();
+        String table = report.markdown() + profiles;
         out.println(table);
         out.flush();
         if (markdown != null) {

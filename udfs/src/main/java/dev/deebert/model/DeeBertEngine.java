@@ -18,15 +18,12 @@ public final class DeeBertEngine implements AutoCloseable {
     private final DeeBertConfig config;
     private final Precision precision;
     private final NDManager manager;
-    private final BFloat16Cast bf16;
     private final DeeBertNetwork network;
 
-    private DeeBertEngine(DeeBertConfig config, Precision precision, NDManager manager, BFloat16Cast bf16,
-                          DeeBertNetwork network) {
+    private DeeBertEngine(DeeBertConfig config, Precision precision, NDManager manager, DeeBertNetwork network) {
         this.config = config;
         this.precision = precision;
         this.manager = manager;
-        this.bf16 = bf16;
         this.network = network;
     }
 
@@ -35,9 +32,8 @@ public final class DeeBertEngine implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try {
             DeeBertWeights weights = model.loadWeights(manager);
-            BFloat16Cast bf16 = precision == Precision.BF16 ? new BFloat16Cast() : null;
-            DeeBertNetwork network = DeeBertNetwork.bind(weights, bf16, false, manager);
-            return new DeeBertEngine(model.config(), precision, manager, bf16, network);
+            DeeBertNetwork network = DeeBertNetwork.forInference(weights, precision, manager);
+            return new DeeBertEngine(model.config(), precision, manager, network);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -207,8 +203,5 @@ public final class DeeBertEngine implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
-        if (bf16 != null) {
-            bf16.close();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.deebert.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -21,24 +22,32 @@ import java.util.List;
  * H hidden, A heads of size D = H / A, I intermediate, C labels.
  *
  * <p>The same code serves inference (dropout off, optionally bfloat16 GEMMs) and training (dropout on,
- * float32, gradients flowing back through the fused weights into the named parameters).
+ * float32, gradients flowing back through the fused weights into the named parameters). Inference on CPU
+ * runs its GEMMs on weights pre-packed for oneDNN with bias and GELU fused, and attention in one libtorch
+ * call ({@link LibTorchOps}); training keeps to DJL's differentiable ops.
  */
 public final class DeeBertNetwork {
     private record Embeddings(NDArray word, NDArray position, NDArray tokenType, NDArray normWeight,
                               NDArray normBias) {}
 
+    /** A Linear layer in the compute precision; {@code packed}: the weight is in oneDNN's layout. */
+    private record Dense(NDArray weight, NDArray bias, boolean packed) {}
+
     /** Query, key and value are one [3H, H] GEMM; the query rows carry the 1/sqrt(D) score scale. */
-    private record Layer(NDArray qkvWeight, NDArray qkvBias, NDArray attentionOutWeight,
-                         NDArray attentionOutBias, NDArray attentionNormWeight, NDArray attentionNormBias,
-                         NDArray intermediateWeight, NDArray intermediateBias, NDArray outputWeight,
-                         NDArray outputBias, NDArray outputNormWeight, NDArray outputNormBias) {}
+    private record Layer(Dense qkv, Dense attentionOut, NDArray attentionNormWeight, NDArray attentionNormBias,
+                         Dense intermediate, Dense output, NDArray outputNormWeight, NDArray outputNormBias) {}
 
     /** An exit: pooler (dense + tanh on the first token), dropout, classifier. Always float32. */
     private record Head(NDArray poolerWeight, NDArray poolerBias, NDArray classifierWeight,
                         NDArray classifierBias) {}
 
+    /** GEMM height the packed layouts are chosen for: a batch of 32 rows of 128 tokens. */
+    private static final long TYPICAL_GEMM_ROWS = 32 * 128;
+
     private final DeeBertConfig config;
-    private final BFloat16Cast bf16;
+    /** Null in training: every op stays in DJL, where gradients flow. */
+    private final LibTorchOps torch;
+    private final boolean bf16;
     private final float hiddenDropout;
     private final float attentionDropout;
     private final Embeddings embeddings;
@@ -46,9 +55,10 @@ public final class DeeBertNetwork {
     private final List<Head> ramps;
     private final Head finalHead;
 
-    private DeeBertNetwork(DeeBertConfig config, BFloat16Cast bf16, boolean training, Embeddings embeddings,
-                           List<Layer> layers, List<Head> ramps, Head finalHead) {
+    private DeeBertNetwork(DeeBertConfig config, LibTorchOps torch, boolean bf16, boolean training,
+                           Embeddings embeddings, List<Layer> layers, List<Head> ramps, Head finalHead) {
         this.config = config;
+        this.torch = torch;
         this.bf16 = bf16;
         this.hiddenDropout = training ? (float) config.hiddenDropoutProb() : 0f;
         this.attentionDropout = training ? (float) config.attentionProbsDropoutProb() : 0f;
@@ -58,14 +68,25 @@ public final class DeeBertNetwork {
         this.finalHead = finalHead;
     }
 
+    /** For inference: dropout off, GEMMs in {@code precision}, packed for oneDNN when on CPU. */
+    public static DeeBertNetwork forInference(DeeBertWeights weights, Precision precision, NDManager owner) {
+        return bind(weights, LibTorchOps.get(), precision == Precision.BF16, false, owner);
+    }
+
     /**
-     * Lays the weights out for the forward pass. Derived tensors (fused QKV, bfloat16 copies) are attached
-     * to {@code owner}; close it to free them. {@code bf16} is null for float32; training needs float32.
-     * Public for training, which binds afresh after every optimizer step (the fused QKV is a copy) and
-     * inside its gradient collector, so gradients reach the named tensors in {@code weights}.
+     * For training: dropout on, float32, DJL ops only. Binds afresh after every optimizer step (the fused
+     * QKV is a copy) and inside the gradient collector, so gradients reach the named tensors in
+     * {@code weights}.
      */
-    public static DeeBertNetwork bind(DeeBertWeights weights, BFloat16Cast bf16, boolean training, NDManager owner) {
+    public static DeeBertNetwork forTraining(DeeBertWeights weights, NDManager owner) {
+        return bind(weights, null, false, true, owner);
+    }
+
+    /** Lays the weights out for the forward pass; derived tensors (fused QKV, casts, packed copies) go to owner. */
+    private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16, boolean training,
+                                       NDManager owner) {
         DeeBertConfig c = weights.config();
+        boolean pack = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType());
         List<NDArray> derived = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -73,6 +94,7 @@ public final class DeeBertNetwork {
                     weights.get("embeddings.position_embeddings.weight"),
                     weights.get("embeddings.token_type_embeddings.weight"),
                     weights.get("embeddings.LayerNorm.weight"), weights.get("embeddings.LayerNorm.bias"));
+            DenseLayout layout = new DenseLayout(torch, bf16, pack, derived);
             float scale = (float) (1.0 / Math.sqrt(c.headSize()));
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers(); i++) {
@@ -82,21 +104,15 @@ public final class DeeBertNetwork {
                         weights.get(p + "key.weight"), weights.get(p + "value.weight")));
                 NDArray qkvBias = NDArrays.concat(new NDList(weights.get(p + "query.bias").mul(scale),
                         weights.get(p + "key.bias"), weights.get(p + "value.bias")));
-                layers.add(new Layer(
-                        gemm(qkvWeight, bf16, derived), gemm(qkvBias, bf16, derived),
-                        gemm(weights.get(q + "attention.output.dense.weight"), bf16, derived),
-                        gemm(weights.get(q + "attention.output.dense.bias"), bf16, derived),
+                layers.add(new Layer(layout.ofDerived(qkvWeight, qkvBias),
+                        layout.of(weights.get(q + "attention.output.dense.weight"),
+                                weights.get(q + "attention.output.dense.bias")),
                         weights.get(q + "attention.output.LayerNorm.weight"),
                         weights.get(q + "attention.output.LayerNorm.bias"),
-                        gemm(weights.get(q + "intermediate.dense.weight"), bf16, derived),
-                        gemm(weights.get(q + "intermediate.dense.bias"), bf16, derived),
-                        gemm(weights.get(q + "output.dense.weight"), bf16, derived),
-                        gemm(weights.get(q + "output.dense.bias"), bf16, derived),
+                        layout.of(weights.get(q + "intermediate.dense.weight"),
+                                weights.get(q + "intermediate.dense.bias")),
+                        layout.of(weights.get(q + "output.dense.weight"), weights.get(q + "output.dense.bias")),
                         weights.get(q + "output.LayerNorm.weight"), weights.get(q + "output.LayerNorm.bias")));
-                if (bf16 == null) {
-                    derived.add(qkvWeight);
-                    derived.add(qkvBias);
-                }
             }
             List<Head> ramps = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers() - 1; i++) {
@@ -110,18 +126,34 @@ public final class DeeBertNetwork {
                 tensor.attach(owner);
                 NDScope.unregister(tensor);
             }
-            return new DeeBertNetwork(c, bf16, training, embeddings, layers, ramps, finalHead);
+            return new DeeBertNetwork(c, torch, bf16, training, embeddings, layers, ramps, finalHead);
         }
     }
 
-    /** A GEMM operand in the compute precision; the bfloat16 copy is recorded as derived. */
-    private static NDArray gemm(NDArray weight, BFloat16Cast bf16, List<NDArray> derived) {
-        if (bf16 == null) {
-            return weight;
+    /** Turns a Linear's float32 weight [out, in] and bias [out] into a {@link Dense} for this network. */
+    private record DenseLayout(LibTorchOps torch, boolean bf16, boolean pack, List<NDArray> derived) {
+        Dense of(NDArray weight, NDArray bias) {
+            NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
+            NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
+            return pack ? new Dense(keep(torch.packLinear(w, TYPICAL_GEMM_ROWS)), b, true) : new Dense(w, b, false);
         }
-        NDArray copy = bf16.apply(weight);
-        derived.add(copy);
-        return copy;
+
+        /** As {@link #of}, for tensors made while binding (the fused QKV): kept only if used as they are. */
+        Dense ofDerived(NDArray weight, NDArray bias) {
+            Dense dense = of(weight, bias);
+            if (dense.weight == weight) {
+                keep(weight);
+            }
+            if (dense.bias == bias) {
+                keep(bias);
+            }
+            return dense;
+        }
+
+        private NDArray keep(NDArray tensor) {
+            derived.add(tensor);
+            return tensor;
+        }
     }
 
     public DeeBertConfig config() {
@@ -142,25 +174,36 @@ public final class DeeBertNetwork {
         long rows = hidden.getShape().get(0);
         long tokens = hidden.getShape().get(1);
         // [B, L, 3H] -> [B, L, 3, A, D] -> [3, B, A, L, D]
-        NDArray qkv = Linear.linear(compute(hidden), w.qkvWeight, w.qkvBias).singletonOrThrow()
+        NDArray qkv = linear(compute(hidden), w.qkv, false)
                 .reshape(rows, tokens, 3, config.numAttentionHeads(), config.headSize())
                 .transpose(2, 0, 3, 1, 4);
-        NDArray query = qkv.get(0);
-        NDArray key = qkv.get(1);
-        NDArray value = qkv.get(2);
-        // [B, A, L, L], softmax in float32
-        NDArray scores = toFloat(query.matMul(key.transpose(0, 1, 3, 2))).add(maskBias);
-        NDArray probs = dropout(scores.softmax(-1), attentionDropout);
         // [B, A, L, D] -> [B, L, A, D] -> [B, L, H]
-        NDArray context = compute(probs).matMul(value).transpose(0, 2, 1, 3)
+        NDArray context = attention(qkv.get(0), qkv.get(1), qkv.get(2), maskBias).transpose(0, 2, 1, 3)
                 .reshape(rows, tokens, config.hiddenSize());
-        NDArray attended = addAndNorm(Linear.linear(context, w.attentionOutWeight, w.attentionOutBias)
-                .singletonOrThrow(), hidden, w.attentionNormWeight, w.attentionNormBias);
+        NDArray attended = addAndNorm(linear(context, w.attentionOut, false), hidden, w.attentionNormWeight,
+                w.attentionNormBias);
         // [B, L, I]
-        NDArray intermediate = Activation.gelu(Linear.linear(compute(attended), w.intermediateWeight,
-                w.intermediateBias).singletonOrThrow());
-        return addAndNorm(Linear.linear(intermediate, w.outputWeight, w.outputBias).singletonOrThrow(),
-                attended, w.outputNormWeight, w.outputNormBias);
+        NDArray intermediate = linear(compute(attended), w.intermediate, true);
+        return addAndNorm(linear(intermediate, w.output, false), attended, w.outputNormWeight, w.outputNormBias);
+    }
+
+    /** x [..., in] in the compute precision -> [..., out], GELU applied if asked. */
+    private NDArray linear(NDArray x, Dense dense, boolean gelu) {
+        if (dense.packed) {
+            return torch.linear(x, dense.weight, dense.bias, gelu);
+        }
+        NDArray y = Linear.linear(x, dense.weight, dense.bias).singletonOrThrow();
+        return gelu ? Activation.gelu(y) : y;
+    }
+
+    /** query (pre-scaled), key, value [B, A, L, D], maskBias [B, 1, 1, L] -> context [B, A, L, D]. */
+    private NDArray attention(NDArray query, NDArray key, NDArray value, NDArray maskBias) {
+        if (torch != null) {
+            return torch.attention(query, key, value, maskBias);
+        }
+        // [B, A, L, L]; training is float32, where DJL's softmax and dropout are differentiable
+        NDArray scores = query.matMul(key.transpose(0, 1, 3, 2)).add(maskBias);
+        return dropout(scores.softmax(-1), attentionDropout).matMul(value);
     }
 
     /** Ramp {@code ramp} (0-based, after layer ramp + 1): hidden [B, L, H] -> logits [B, C] float32. */
@@ -199,10 +242,10 @@ public final class DeeBertNetwork {
     }
 
     private NDArray compute(NDArray x) {
-        return bf16 == null ? x : bf16.apply(x);
+        return bf16 ? torch.toBFloat16(x) : x;
     }
 
     private NDArray toFloat(NDArray x) {
-        return bf16 == null ? x : x.toType(DataType.FLOAT32, false);
+        return bf16 ? x.toType(DataType.FLOAT32, false) : x;
     }
 }

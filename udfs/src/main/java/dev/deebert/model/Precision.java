@@ -3,12 +3,13 @@ package dev.deebert.model;
 import java.util.Locale;
 
 /**
- * Numeric format of the encoder's matrix products. LayerNorm, softmax, the residual stream and every
- * exit head stay float32 in both, which keeps the first-token state within cosine 0.9999 of fp32.
+ * Numeric format of the encoder's matrix products and attention. LayerNorm, the residual stream and every
+ * exit head stay float32 in both (softmax accumulates in float32 too), which keeps the first-token state
+ * within cosine 0.9999 of fp32.
  */
 public enum Precision {
     FP32,
-    /** bfloat16 weights and GEMM inputs: oneDNN's AVX512-BF16 kernels run ~3.7x faster than MKL fp32 on AMD. */
+    /** bfloat16 weights and GEMM inputs: ~1.9x fp32 on CPUs with AVX512-BF16 (both through oneDNN). */
     BF16;
 
     public static Precision parse(String name) {

@@ -25,7 +25,7 @@ interface BatchLoss {
     /** Stage 1: cross-entropy of the final head; dropout on everywhere. */
     static BatchLoss finalHead(DeeBertWeights weights, List<LabeledText> train) {
         return (rows, manager) -> {
-            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, true, manager);
+            DeeBertNetwork network = DeeBertNetwork.forTraining(weights, manager);
             BatchInputs inputs = BatchInputs.of(manager, tokens(train, rows), weights.config());
             NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
             for (int layer = 0; layer < weights.config().numHiddenLayers(); layer++) {
@@ -41,7 +41,7 @@ interface BatchLoss {
      */
     static BatchLoss rampsThroughNetwork(DeeBertWeights weights, List<LabeledText> train) {
         return (rows, manager) -> {
-            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, true, manager);
+            DeeBertNetwork network = DeeBertNetwork.forTraining(weights, manager);
             BatchInputs inputs = BatchInputs.of(manager, tokens(train, rows), weights.config());
             NDArray labels = labels(train, rows, manager);
             NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
@@ -58,7 +58,7 @@ interface BatchLoss {
     /** Cached stage 2: the same sum, on first-token states computed once ({@link FirstTokenStates}). */
     static BatchLoss rampsOnStates(DeeBertWeights weights, FirstTokenStates cached, List<LabeledText> train) {
         return (rows, manager) -> {
-            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, true, manager);
+            DeeBertNetwork network = DeeBertNetwork.forTraining(weights, manager);
             long[] index = new long[rows.length];
             for (int i = 0; i < rows.length; i++) {
                 index[i] = rows[i];

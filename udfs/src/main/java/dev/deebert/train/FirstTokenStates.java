@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import dev.deebert.model.BatchInputs;
 import dev.deebert.model.DeeBertNetwork;
 import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.Precision;
 import dev.deebert.model.TokenizedText;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +40,7 @@ record FirstTokenStates(NDArray states) {
         }
         NDArray states;
         try (NDManager work = manager.newSubManager()) {
-            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, false, work);
+            DeeBertNetwork network = DeeBertNetwork.forInference(weights, Precision.FP32, work);
             NDList batches = new NDList();
             for (int start = 0; start < order.length; start += BATCH) {
                 int end = Math.min(order.length, start + BATCH);
@@ -81,7 +82,7 @@ record FirstTokenStates(NDArray states) {
         int rows = numRows();
         float[][][] logits = new float[rows][layers][];
         try (NDManager work = states.getManager().newSubManager()) {
-            DeeBertNetwork network = DeeBertNetwork.bind(weights, null, false, work);
+            DeeBertNetwork network = DeeBertNetwork.forInference(weights, Precision.FP32, work);
             for (int layer = 0; layer < layers; layer++) {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();

@@ -1,0 +1,97 @@
+package dev.deebert.model;
+
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * libtorch operators that DJL's NDArray API does not reach, each behind a one-function TorchScript module
+ * bundled in the jar (made by {@code udfs/src/main/python/make_kernels.py}, which says why each exists).
+ * The modules hold no state, so one instance per JVM serves every engine and thread, on any device.
+ */
+final class LibTorchOps {
+    private static LibTorchOps instance;
+
+    /** Held so that the modules live as long as this instance. */
+    private final List<Model> modules = new ArrayList<>();
+    private final PtSymbolBlock toBFloat16;
+    private final PtSymbolBlock packLinear;
+    private final PtSymbolBlock linear;
+    private final PtSymbolBlock attention;
+
+    private LibTorchOps() {
+        toBFloat16 = load("to_bf16");
+        packLinear = load("pack_linear");
+        linear = load("linear");
+        attention = load("attention");
+    }
+
+    static synchronized LibTorchOps get() {
+        if (instance == null) {
+            instance = new LibTorchOps();
+        }
+        return instance;
+    }
+
+    /** The same values as bfloat16. */
+    NDArray toBFloat16(NDArray x) {
+        return call(toBFloat16, x, IValue.from((PtNDArray) x));
+    }
+
+    /**
+     * A Linear weight [out, in] reordered into oneDNN's blocked layout for {@link #linear} (CPU only);
+     * {@code rows} is the typical GEMM height, a hint for the layout choice.
+     */
+    NDArray packLinear(NDArray weight, long rows) {
+        return call(packLinear, weight, IValue.from((PtNDArray) weight), IValue.from(rows));
+    }
+
+    /** x [..., in] -> [..., out] with bias and, if {@code gelu}, exact GELU fused; weight from {@link #packLinear}. */
+    NDArray linear(NDArray x, NDArray packedWeight, NDArray bias, boolean gelu) {
+        return call(linear, x, IValue.from((PtNDArray) x), IValue.from((PtNDArray) packedWeight),
+                IValue.from((PtNDArray) bias), IValue.from(gelu ? "gelu" : "none"));
+    }
+
+    /** q, k, v [B, A, L, D] (q pre-scaled), mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v [B, A, L, D]. */
+    NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias) {
+        return call(attention, q, IValue.from((PtNDArray) q), IValue.from((PtNDArray) k),
+                IValue.from((PtNDArray) v), IValue.from((PtNDArray) maskBias));
+    }
+
+    /** Runs {@code module}; the result is attached to {@code like}'s manager. Takes ownership of {@code args}. */
+    private static NDArray call(PtSymbolBlock module, NDArray like, IValue... args) {
+        // IValues rather than an NDList: DJL passes named NDArrays (all loaded weights) as a Dict.
+        try (IValue out = module.forward(args)) {
+            return out.toTensor((PtNDManager) like.getManager());
+        } finally {
+            for (IValue arg : args) {
+                arg.close();
+            }
+        }
+    }
+
+    private PtSymbolBlock load(String name) {
+        Model module = Model.newInstance(name, "PyTorch");
+        modules.add(module);
+        try (InputStream in = LibTorchOps.class.getResourceAsStream(name + ".pt")) {
+            if (in == null) {
+                throw new IllegalStateException(name + ".pt is missing from the deebert-udfs jar");
+            }
+            module.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (MalformedModelException e) {
+            throw new IllegalStateException(name + ".pt does not load: " + e.getMessage(), e);
+        }
+        return (PtSymbolBlock) module.getBlock();
+    }
+}
