@@ -35,7 +35,8 @@ class Linear(torch.nn.Module):
 
 class Attention(torch.nn.Module):
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        scores = torch.matmul(q, k.transpose(-1, -2)) + mask.to(q.dtype)
+        # in place: a fresh [B, A, L, L] buffer per call costs page faults
+        scores = torch.matmul(q, k.transpose(-1, -2)).add_(mask.to(q.dtype))
         return torch.matmul(torch.softmax(scores, -1), v)
 
 
