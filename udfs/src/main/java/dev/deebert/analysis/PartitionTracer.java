@@ -5,11 +5,10 @@ import dev.deebert.model.Prediction;
 import dev.deebert.score.ExecutorModels;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
-import java.util.ArrayDeque;
+import dev.deebert.score.WindowedOutput;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Queue;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -35,25 +34,13 @@ public final class PartitionTracer implements MapPartitionsFunction<Row, Row> {
     public Iterator<Row> call(Iterator<Row> input) {
         ExecutorModels.Loaded model = ExecutorModels.forTask(spec, TaskContext.get());
         ExitPolicy fullModel = ExitPolicy.uniform(0, spec.numLayers());
-        Queue<Row> ready = new ArrayDeque<>();
-        return new Iterator<>() {
+        return new WindowedOutput<>() {
             @Override
-            public boolean hasNext() {
-                while (ready.isEmpty() && input.hasNext()) {
-                    traceWindow(TokenizedWindow.read(input, spec, model.tokenizer()));
+            protected boolean fill(Queue<Row> ready) {
+                if (!input.hasNext()) {
+                    return false;
                 }
-                return !ready.isEmpty();
-            }
-
-            @Override
-            public Row next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                return ready.remove();
-            }
-
-            private void traceWindow(TokenizedWindow window) {
+                TokenizedWindow window = TokenizedWindow.read(input, spec, model.tokenizer());
                 Row[] out = new Row[window.rows.size()];
                 for (int[] batch : window.batches) {
                     List<Prediction> traced = model.engine().trace(window.tokens(batch), fullModel);
@@ -62,6 +49,7 @@ public final class PartitionTracer implements MapPartitionsFunction<Row, Row> {
                     }
                 }
                 ready.addAll(Arrays.asList(out));
+                return true;
             }
         };
     }

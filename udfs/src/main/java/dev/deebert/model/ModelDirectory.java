@@ -11,6 +11,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -140,16 +141,39 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
 
     /** Loads the tokenizer, checking the length fits the position table. */
     public DeeBertTokenizer tokenizer(int maxSeqLen) {
+        checkMaxSeqLen(maxSeqLen);
+        return DeeBertTokenizer.load(tokenizerFile(), maxSeqLen);
+    }
+
+    /** Fails unless rows of {@code maxSeqLen} tokens fit the model's position table. */
+    public void checkMaxSeqLen(int maxSeqLen) {
         int limit = BatchInputs.maxTokens(config);
         if (maxSeqLen > limit) {
             throw new IllegalArgumentException("max sequence length " + maxSeqLen + " exceeds the model's "
                     + limit + " positions");
         }
-        return DeeBertTokenizer.load(tokenizerFile(), maxSeqLen);
     }
+
+    /**
+     * Hashes already taken in this JVM, by file identity (inode, size, modification time): a driver checks a
+     * model's calibration and then stamps its outputs, and BGE-sized weights take ~0.5 s to hash. Writers
+     * replace the file atomically, which gives it a new identity.
+     */
+    private static final Map<List<Object>, String> SHA256_BY_FILE = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** SHA-256 of model.safetensors: identifies the model version in outputs. */
     public String weightsSha256() {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(weightsFile(), BasicFileAttributes.class);
+            List<Object> identity = Arrays.asList(weightsFile().toAbsolutePath().normalize().toString(),
+                    attributes.fileKey(), attributes.size(), attributes.lastModifiedTime().toMillis());
+            return SHA256_BY_FILE.computeIfAbsent(identity, k -> hashWeights());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private String hashWeights() {
         try (InputStream in = new DigestInputStream(Files.newInputStream(weightsFile()),
                 MessageDigest.getInstance("SHA-256"))) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
@@ -160,6 +184,7 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
             throw new IllegalStateException(e);
         }
     }
+
 
     /**
      * Writes a model directory atomically: everything goes to a sibling temp directory that is renamed into

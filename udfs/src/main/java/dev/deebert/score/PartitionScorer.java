@@ -2,12 +2,10 @@ package dev.deebert.score;
 
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Queue;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -45,13 +43,12 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         return new Output(input, model, task, model.engine().device().toString());
     }
 
-    private final class Output implements Iterator<Row> {
+    private final class Output extends WindowedOutput<Row> {
         private final Iterator<Row> input;
         private final ExecutorModels.Loaded model;
         private final TaskContext task;
         private final String device;
         private final PartitionStats stats;
-        private final Queue<Row> ready = new ArrayDeque<>();
         private boolean statsEmitted;
 
         Output(Iterator<Row> input, ExecutorModels.Loaded model, TaskContext task, String device) {
@@ -63,27 +60,20 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         }
 
         @Override
-        public boolean hasNext() {
-            while (ready.isEmpty() && input.hasNext()) {
-                scoreWindow();
-            }
-            if (ready.isEmpty() && !statsEmitted) {
+        protected boolean fill(Queue<Row> ready) {
+            if (input.hasNext()) {
+                scoreWindow(ready);
+            } else if (!statsEmitted) {
                 failIfInjected();
                 ready.add(statsRow());
                 statsEmitted = true;
+            } else {
+                return false;
             }
-            return !ready.isEmpty();
+            return true;
         }
 
-        @Override
-        public Row next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            return ready.remove();
-        }
-
-        private void scoreWindow() {
+        private void scoreWindow(Queue<Row> ready) {
             List<Row> rows = new ArrayList<>(spec.windowRows());
             while (rows.size() < spec.windowRows() && input.hasNext()) {
                 rows.add(input.next());

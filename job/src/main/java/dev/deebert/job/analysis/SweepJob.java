@@ -6,13 +6,13 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map;
-import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.when;
 
 import dev.deebert.analysis.AnalysisSchemas;
 import dev.deebert.analysis.PartitionTimer;
 import dev.deebert.analysis.PartitionTracer;
 import dev.deebert.analysis.SweepCounts;
+import dev.deebert.job.RowIds;
 import dev.deebert.job.score.RunTables;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ExitPolicy;
@@ -52,7 +52,7 @@ public final class SweepJob {
         DeeBertConfig config = model.config();
         int layers = config.numHiddenLayers();
         List<String> labels = IntStream.range(0, config.numLabels()).mapToObj(config::labelName).toList();
-        model.tokenizer(request.maxSeqLen()).close();
+        model.checkMaxSeqLen(request.maxSeqLen());
         ScoringSpec spec = new ScoringSpec(request.runId(), model.dir().toString(), model.weightsSha256(), layers,
                 labels, ExitPolicy.uniform(0, layers), 0, request.precision(), request.batchSize(),
                 request.maxSeqLen(), List.of());
@@ -86,7 +86,7 @@ public final class SweepJob {
     /**
      * The tracer's input ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}). A label is
      * a label name of the model or a label index; rows without text or with an unknown label stop the sweep
-     * before any model work. Without an id column, rows are numbered (ids are then only unique within the run).
+     * before any model work. Row ids follow {@link RowIds}, as in scoring.
      */
     private Dataset<Row> labeledInput(SweepRequest request, List<String> labels) {
         Dataset<Row> raw = request.format().read(spark, request.data());
@@ -110,10 +110,10 @@ public final class SweepJob {
         Column index = label.rlike("^[0-9]{1,9}$");
         Column byIndex = when(index.and(label.cast("int").lt(labels.size())), label.cast("int"));
         Column labelIndex = coalesce(element_at(map(nameToIndex.toArray(Column[]::new)), label), byIndex);
-        Column generated = monotonically_increasing_id().cast("string");
-        Column id = request.idCol() == null ? generated : coalesce(col(request.idCol()).cast("string"), generated);
-        Dataset<Row> labeled = raw.select(id.as("id"), col(request.textCol()).cast("string").as("text"),
-                lit(null).cast("string").as("text_b"), labelIndex.as(AnalysisSchemas.LABEL_INDEX), label.as("label"));
+        Column text = col(request.textCol()).cast("string");
+        Column noTextB = lit(null).cast("string");
+        Dataset<Row> labeled = raw.select(RowIds.of(request.idCol(), text, noTextB).as("id"), text.as("text"),
+                noTextB.as("text_b"), labelIndex.as(AnalysisSchemas.LABEL_INDEX), label.as("label"));
 
         Row check = labeled.agg(count(lit(1)), count(when(col("text").isNull(), 1)),
                 count(when(col(AnalysisSchemas.LABEL_INDEX).isNull(), 1))).first();

@@ -10,7 +10,7 @@ import java.util.Arrays;
 /**
  * A sweep as the user asked for it, checked on the driver before anything starts.
  *
- * @param idCol column of row ids, or null to number the rows
+ * @param idCol column of row ids, or null to derive them from the text as scoring does
  * @param thresholds the thresholds S to report, ascending, always including 0 (the reference of every
  *     quality drop and saving)
  */

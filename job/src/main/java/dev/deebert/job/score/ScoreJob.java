@@ -42,7 +42,7 @@ public final class ScoreJob {
                 config.numHiddenLayers(), labels(config), ExitPolicy.uniform(request.threshold(),
                 config.numHiddenLayers()), request.threshold(), request.precision(), request.batchSize(),
                 request.maxSeqLen(), request.keepCols());
-        model.tokenizer(request.maxSeqLen()).close();
+        model.checkMaxSeqLen(request.maxSeqLen());
 
         StructType predictionSchema = ScoreSchemas.predictions(raw.schema(), request.keepCols());
         RunTables tables = new RunTables(request.output().toAbsolutePath());
