@@ -95,7 +95,10 @@ public final class DeeBertNetwork {
                     weights.get("embeddings.token_type_embeddings.weight"),
                     weights.get("embeddings.LayerNorm.weight"), weights.get("embeddings.LayerNorm.bias"));
             DenseLayout layout = new DenseLayout(torch, bf16, pack, derived);
-            float scale = (float) (1.0 / Math.sqrt(c.headSize()));
+            // The factor lives in libtorch's memory: DJL's mul(Number) wraps a JVM buffer that is freed once its
+            // NDArray closes, yet autograd keeps the factor for the backward pass, which then read freed memory
+            // (the stage-1 "gradient norm is Infinity" at a random step).
+            NDArray scale = owner.full(new Shape(), (float) (1.0 / Math.sqrt(c.headSize())));
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers(); i++) {
                 String p = DeeBertWeights.layerPrefix(i) + "attention.self.";
