@@ -1,11 +1,13 @@
 package dev.deebert.job;
 
 import dev.deebert.model.ModelFormatException;
+import dev.deebert.train.TrainingDivergedException;
 import picocli.CommandLine;
 
 /**
- * Turns the errors a user can fix (bad model, bad input, bad option) into one line and exit code 2;
- * anything else keeps its stack trace and exits 1.
+ * Turns the errors a user can fix (bad model, bad input, bad option) into one line and exit code 2, and a
+ * diverged training run (which names its step, tensor and rows) into one line and exit code 1; anything else
+ * keeps its stack trace and exits 1.
  */
 final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     static final int USER_ERROR = 2;
@@ -16,6 +18,10 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
                 || e instanceof java.io.FileNotFoundException || e instanceof java.nio.file.NoSuchFileException) {
             cli.getErr().println("deebert " + cli.getCommandName() + ": " + e.getMessage());
             return USER_ERROR;
+        }
+        if (e instanceof TrainingDivergedException) {
+            cli.getErr().println("deebert " + cli.getCommandName() + " failed: " + e.getMessage());
+            return 1;
         }
         cli.getErr().println("deebert " + cli.getCommandName() + " failed:");
         e.printStackTrace(cli.getErr());

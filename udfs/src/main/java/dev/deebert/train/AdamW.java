@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -33,7 +34,8 @@ public final class AdamW {
 
     /**
      * One update of every trained parameter from its accumulated gradient, which is then zeroed. {@code step}
-     * counts from 1. Returns the gradient norm before clipping.
+     * counts from 1. Returns the gradient norm before clipping; when that is not finite nothing changes (see
+     * {@link #firstNonFinite}).
      */
     public double update(Map<String, NDArray> trained, int step, double learningRate, double maxGradNorm) {
         try (NDScope scope = new NDScope()) {
@@ -43,12 +45,11 @@ public final class AdamW {
             for (Map.Entry<String, NDArray> e : trained.entrySet()) {
                 NDArray grad = e.getValue().getGradient();
                 grads.put(e.getKey(), grad);
-                squares += grad.square().sum().getFloat();
+                squares += squaredNorm(grad);
             }
             double norm = Math.sqrt(squares);
             if (!Double.isFinite(norm)) {
-                throw new IllegalStateException("gradient norm is " + norm + " at step " + step
-                        + ": training diverged (try a lower learning rate)");
+                return norm;
             }
             double clip = Math.min(1.0, maxGradNorm / (norm + 1e-6));
             double stepSize = learningRate / (1 - Math.pow(BETA1, step));
@@ -62,10 +63,37 @@ public final class AdamW {
                 NDArray denominator = m[1].sqrt().divi(correction2).addi(EPSILON);
                 // stopGradient() aliases the parameter's storage without autograd, so the update is in place
                 e.getValue().stopGradient().subi(m[0].div(denominator).muli(stepSize));
-                grad.subi(grad);
             }
+            zeroGradients(trained);
             return norm;
         }
+    }
+
+    /** The first trained tensor, in model order, whose gradient is NaN, infinite or too large to square. */
+    public static String firstNonFinite(Map<String, NDArray> trained) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            for (Map.Entry<String, NDArray> e : trained.entrySet()) {
+                if (!Double.isFinite(squaredNorm(e.getValue().getGradient()))) {
+                    return e.getKey();
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Sets every accumulated gradient to zero, NaN and infinities included (which {@code g - g} would keep). */
+    public static void zeroGradients(Map<String, NDArray> trained) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            for (NDArray parameter : trained.values()) {
+                parameter.getGradient().set(new NDIndex("..."), 0f);
+            }
+        }
+    }
+
+    private static double squaredNorm(NDArray grad) {
+        return grad.square().sum().getFloat();
     }
 
     /** The moments under names {@code m.<parameter>} and {@code v.<parameter>}, for a checkpoint. */

@@ -65,6 +65,7 @@ public final class DeeBertTrainer {
     private final Engine engine = Engine.getEngine(ENGINE);
     private final Checkpoint checkpoint;
     private int stepsThisRun;
+    private int skippedThisRun;
 
     private DeeBertTrainer(Inputs in, Progress progress) {
         this.in = in;
@@ -177,6 +178,7 @@ public final class DeeBertTrainer {
             int[] epochSteps = new int[settings.epochs()];
             int step = done;
             long rowsProcessed = 0;
+            List<NonFiniteBatch> skipped = new ArrayList<>();
             for (int epoch = step / perEpoch; epoch < settings.epochs(); epoch++) {
                 int[] order = shuffled(rows, plan.seed(), stage, epoch);
                 for (int batch = step % perEpoch; batch < perEpoch; batch++) {
@@ -187,9 +189,19 @@ public final class DeeBertTrainer {
                     double value = lossAndGradients(loss, rowsOfBatch, manager);
                     // transformers' linear schedule without warm-up: step s (1-based) uses lr * (T - s + 1) / T
                     double learningRate = settings.learningRate() * (total - step + 1) / total;
-                    optimizer.update(trained, step, learningRate, settings.maxGradNorm());
-                    epochLoss[epoch] += value;
-                    epochSteps[epoch]++;
+                    String nonFinite = !Double.isFinite(value) ? "loss"
+                            : Double.isFinite(optimizer.update(trained, step, learningRate, settings.maxGradNorm()))
+                            ? null : AdamW.firstNonFinite(trained);
+                    if (nonFinite != null) {
+                        NonFiniteBatch bad = new NonFiniteBatch(stage, step, nonFinite, idsOf(rowsOfBatch));
+                        AdamW.zeroGradients(trained);
+                        skipOrStop(bad, new Checkpoint.State(fingerprint, stage, step - 1, total, finished),
+                                parameters, optimizer);
+                        skipped.add(bad);
+                    } else {
+                        epochLoss[epoch] += value;
+                        epochSteps[epoch]++;
+                    }
                     rowsProcessed += rowsOfBatch.length;
                     stepsThisRun++;
                     progress.step(step, value, rowsOfBatch.length);
@@ -209,8 +221,34 @@ public final class DeeBertTrainer {
             parameters.freeze();
             return new StageReport(stage, mode, settings.epochs(), settings.batchSize(), settings.learningRate(), total,
                     seconds, rowsProcessed / seconds, cachingSeconds,
-                    meanOf(epochLoss, epochSteps, 0), meanOf(epochLoss, epochSteps, settings.epochs() - 1), null, null);
+                    meanOf(epochLoss, epochSteps, 0), meanOf(epochLoss, epochSteps, settings.epochs() - 1), null, null,
+                    skipped.isEmpty() ? null : skipped);
         }
+    }
+
+    /**
+     * Drops a batch with a non-finite loss or gradient while the plan allows; otherwise checkpoints the state
+     * before it (parameters and optimizer are untouched by the batch) and stops the run.
+     */
+    private void skipOrStop(NonFiniteBatch batch, Checkpoint.State lastGood, Parameters parameters,
+                            AdamW optimizer) throws IOException {
+        if (skippedThisRun < in.plan().skipNonFinite()) {
+            skippedThisRun++;
+            progress.message("skipped " + batch.describe());
+            return;
+        }
+        checkpoint.save(lastGood, parameters, optimizer);
+        throw new TrainingDivergedException(batch, batch.describe() + "; " + checkpoint.dir()
+                + " holds the state before that step (train --resume continues from it; --skip-nonfinite N drops up"
+                + " to N such batches)");
+    }
+
+    private List<String> idsOf(int[] rows) {
+        List<String> ids = new ArrayList<>(rows.length);
+        for (int row : rows) {
+            ids.add(in.train().get(row).id());
+        }
+        return ids;
     }
 
     /** The stage's loss; cached stage 2 first computes the frozen states of all training rows. */

@@ -14,6 +14,7 @@ import java.util.List;
  * @param lastEpochLoss mean training loss over the last epoch's steps run in this process
  * @param devFinal the final head on dev
  * @param devRamps ramp l (1..N-1) on dev with every row forced to exit there
+ * @param skippedBatches batches dropped for a non-finite loss or gradient (null: none)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StageReport(@JsonProperty("stage") int stage, @JsonProperty("mode") String mode,
@@ -24,10 +25,11 @@ public record StageReport(@JsonProperty("stage") int stage, @JsonProperty("mode"
                           @JsonProperty("first_epoch_loss") Double firstEpochLoss,
                           @JsonProperty("last_epoch_loss") Double lastEpochLoss,
                           @JsonProperty("dev_final") Quality devFinal,
-                          @JsonProperty("dev_ramps") List<Quality> devRamps) {
+                          @JsonProperty("dev_ramps") List<Quality> devRamps,
+                          @JsonProperty("skipped_batches") List<NonFiniteBatch> skippedBatches) {
 
     public StageReport withDev(Quality devFinal, List<Quality> devRamps) {
         return new StageReport(stage, mode, epochs, batchSize, learningRate, steps, seconds, rowsPerSecond,
-                cachingSeconds, firstEpochLoss, lastEpochLoss, devFinal, devRamps);
+                cachingSeconds, firstEpochLoss, lastEpochLoss, devFinal, devRamps, skippedBatches);
     }
 }

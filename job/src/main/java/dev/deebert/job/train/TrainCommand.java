@@ -55,6 +55,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Model directory to write (replaced atomically).")
     Path out;
 
+    @Option(names = "--id-col", description = "Row ids, named when a batch goes wrong (default: the column 'id' "
+            + "if there is one, else the row's position).")
+    String idCol;
+
     @Option(names = "--text-col", defaultValue = "text", description = "Text column (default: ${DEFAULT-VALUE}).")
     String textCol;
 
@@ -117,6 +121,11 @@ public final class TrainCommand implements Callable<Integer> {
             + "0: only between stages (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
 
+    @Option(names = "--skip-nonfinite", defaultValue = "0", description = "Batches with a NaN or infinite loss or "
+            + "gradient that may be dropped (listed in training_report.json); the next one stops the run. 0: the "
+            + "first stops it (default: ${DEFAULT-VALUE}).")
+    int skipNonFinite;
+
     @Option(names = "--threads", defaultValue = "0", description = "PyTorch threads; 0: the engine's default "
             + "(default: ${DEFAULT-VALUE}).")
     int threads;
@@ -138,7 +147,7 @@ public final class TrainCommand implements Callable<Integer> {
                 cached ? CACHED_BATCH : batchSize,
                 stage2Lr != null ? stage2Lr : cached ? CACHED_LR : lr, TrainingPlan.MAX_GRAD_NORM);
         TrainingPlan plan = new TrainingPlan(stages, stage1, stage2, rampTraining, seed, checkpointEvery,
-                stopAfterSteps);
+                stopAfterSteps, skipNonFinite);
         if (maxTrainRows < 0) {
             throw new IllegalArgumentException("--max-train-rows must not be negative, got " + maxTrainRows);
         }
@@ -147,8 +156,8 @@ public final class TrainCommand implements Callable<Integer> {
         List<TrainingTable.Example> trainRows;
         List<TrainingTable.Example> devRows;
         try (SparkScope spark = SparkScope.open()) {
-            trainRows = TrainingTable.read(spark.session(), train, format, textCol, textBCol, labelCol);
-            devRows = TrainingTable.read(spark.session(), dev, format, textCol, textBCol, labelCol);
+            trainRows = TrainingTable.read(spark.session(), train, format, idCol, textCol, textBCol, labelCol);
+            devRows = TrainingTable.read(spark.session(), dev, format, idCol, textCol, textBCol, labelCol);
         }
         trainRows = sample(trainRows, maxTrainRows, seed);
         LabelSet labels = LabelSet.of(trainRows.stream().map(TrainingTable.Example::label).toList());
@@ -193,7 +202,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         List<LabeledText> out = new ArrayList<>(rows.size());
         for (TrainingTable.Example row : rows) {
-            out.add(new LabeledText(tokenizer.encode(row.text(), row.textB()), labels.indexOf(row.label())));
+            out.add(new LabeledText(row.id(), tokenizer.encode(row.text(), row.textB()), labels.indexOf(row.label())));
         }
         return out;
     }

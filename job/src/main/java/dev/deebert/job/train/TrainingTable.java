@@ -19,37 +19,51 @@ import org.apache.spark.sql.functions;
 
 /**
  * A labelled table read with Spark and collected to the driver (training sets are thousands of rows):
- * text, optional second text, and label as a string (integer labels become their decimal form).
+ * id, text, optional second text, and label as a string (integer labels become their decimal form).
  */
 final class TrainingTable {
-    record Example(String text, String textB, String label) {}
+    record Example(String id, String text, String textB, String label) {}
+
+    /** The id column a table's rows are named by unless --id-col says otherwise. */
+    static final String DEFAULT_ID_COL = "id";
 
     private TrainingTable() {}
 
-    /** Reads {@code path}; {@code format} null means: tell it by extension, or a Delta log in a directory. */
-    static List<Example> read(SparkSession spark, Path path, String format, String textCol, String textBCol,
-                              String labelCol) throws IOException {
+    /**
+     * Reads {@code path}; {@code format} null means: tell it by extension, or a Delta log in a directory.
+     * {@code idCol} null means {@value #DEFAULT_ID_COL} where the table has it, else "row N" by position.
+     */
+    static List<Example> read(SparkSession spark, Path path, String format, String idCol, String textCol,
+                              String textBCol, String labelCol) throws IOException {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "training data not found");
         }
         String chosen = format != null ? format.toLowerCase(Locale.ROOT) : formatOf(path);
         Dataset<Row> table = reader(spark, chosen, path).load(path.toString());
         List<String> columns = Arrays.asList(table.columns());
+        String ids = idCol != null || !columns.contains(DEFAULT_ID_COL) ? idCol : DEFAULT_ID_COL;
         List<Column> selected = new ArrayList<>();
-        for (String name : textBCol == null ? List.of(textCol, labelCol) : List.of(textCol, labelCol, textBCol)) {
+        for (String name : new String[] {textCol, labelCol, textBCol, ids}) {
+            if (name == null) {
+                continue;
+            }
             if (!columns.contains(name)) {
                 throw new IllegalArgumentException(path + ": no column '" + name + "' (columns: " + columns + ")");
             }
-            selected.add(functions.col(name).cast("string"));
+            selected.add(functions.col(name).cast("string").as(name));
         }
         List<Row> rows = table.select(selected.toArray(new Column[0])).collectAsList();
         List<Example> examples = new ArrayList<>(rows.size());
         long nullTexts = 0;
         long nullLabels = 0;
         for (Row row : rows) {
-            nullTexts += row.isNullAt(0) ? 1 : 0;
-            nullLabels += row.isNullAt(1) ? 1 : 0;
-            examples.add(new Example(row.getString(0), textBCol == null ? null : row.getString(2), row.getString(1)));
+            String text = row.getAs(textCol);
+            String label = row.getAs(labelCol);
+            nullTexts += text == null ? 1 : 0;
+            nullLabels += label == null ? 1 : 0;
+            String id = ids == null ? null : row.<String>getAs(ids);
+            examples.add(new Example(id != null ? id : "row " + (examples.size() + 1), text,
+                    textBCol == null ? null : row.getAs(textBCol), label));
         }
         if (nullTexts > 0 || nullLabels > 0) {
             throw new IllegalArgumentException(path + ": " + nullTexts + " rows without '" + textCol + "' and "

@@ -57,7 +57,8 @@ class DeeBertTrainerTest {
         List<LabeledText> out = new ArrayList<>();
         try (DeeBertTokenizer tokenizer = model.tokenizer(MAX_SEQ_LEN)) {
             for (SyntheticSentiment.Row row : rows) {
-                out.add(new LabeledText(tokenizer.encode(row.text(), null), labels.indexOf(row.label())));
+                out.add(new LabeledText("row " + (out.size() + 1), tokenizer.encode(row.text(), null),
+                        labels.indexOf(row.label())));
             }
         }
         return out;
@@ -70,7 +71,7 @@ class DeeBertTrainerTest {
 
     static TrainingPlan plan(List<Integer> stages, int epochs, RampTraining rampTraining) {
         return new TrainingPlan(stages, new StageSettings(epochs, 8, 3e-3, TrainingPlan.MAX_GRAD_NORM),
-                new StageSettings(5, 32, 3e-3, TrainingPlan.MAX_GRAD_NORM), rampTraining, 42, 0, 0);
+                new StageSettings(5, 32, 3e-3, TrainingPlan.MAX_GRAD_NORM), rampTraining, 42, 0, 0, 0);
     }
 
     private TrainingReport train(Path backbone, TrainingPlan plan, Path out) throws Exception {
