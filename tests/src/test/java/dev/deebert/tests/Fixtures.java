@@ -22,9 +22,14 @@ public final class Fixtures {
 
     /** A writable copy of the golden BERT model directory at {@code dir}, for tests that change it. */
     public static Path copyGoldenBert(Path dir) throws IOException {
+        return copyGolden("bert", dir);
+    }
+
+    /** A writable copy of a golden model directory ("bert" or "roberta") at {@code dir}. */
+    public static Path copyGolden(String modelType, Path dir) throws IOException {
         Files.createDirectories(dir);
         for (String name : List.of(ModelDirectory.CONFIG, ModelDirectory.WEIGHTS, ModelDirectory.TOKENIZER)) {
-            Files.copy(golden("bert").resolve(name), dir.resolve(name));
+            Files.copy(golden(modelType).resolve(name), dir.resolve(name));
         }
         return dir;
     }
