@@ -19,15 +19,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The imported BGE-small encoder computes what ONNX Runtime computes from the very ONNX file it was
- * imported from: last-layer hidden states of every token, on real sentences, run by DeeBERT as one padded
- * batch and by ONNX Runtime one sentence at a time.
+ * Each known backbone (BGE-small, 12 layers; all-MiniLM-L6-v2, 6 layers), once imported, computes what ONNX
+ * Runtime computes from the very ONNX file it was imported from: last-layer hidden states of every token, on
+ * real sentences, run by DeeBERT as one padded batch and by ONNX Runtime one sentence at a time.
  */
-class BgeBackboneParityTest {
+class BackboneParityTest {
     private static final double TOLERANCE = 1e-4;
     private static final List<String> SENTENCES = List.of(
             "The quick brown fox jumps over the lazy dog.",
@@ -58,10 +59,11 @@ class BgeBackboneParityTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void importedEncoderMatchesOnnxRuntime() throws Exception {
-        Path out = tmp.resolve("bge");
-        assertEquals(0, DeeBertMain.execute("import", "--backbone", "bge-small-en-v1.5", "--num-labels", "2",
+    @ParameterizedTest
+    @ValueSource(strings = {"bge-small-en-v1.5", "all-minilm-l6-v2"})
+    void importedEncoderMatchesOnnxRuntime(String backbone) throws Exception {
+        Path out = tmp.resolve(backbone);
+        assertEquals(0, DeeBertMain.execute("import", "--backbone", backbone, "--num-labels", "2",
                 "--out", out.toString()));
         ModelDirectory model = ModelDirectory.open(out);
 
@@ -77,7 +79,7 @@ class BgeBackboneParityTest {
         }
 
         byte[] onnx;
-        try (InputStream in = getClass().getResourceAsStream("/bge-small-en-v1.5.onnx")) {
+        try (InputStream in = getClass().getResourceAsStream("/" + backbone + ".onnx")) {
             onnx = in.readAllBytes();
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -98,7 +100,7 @@ class BgeBackboneParityTest {
                 }
             }
         }
-        System.out.printf("BGE-small parity: %d sentences, %d tokens, max |diff| %.3g%n", rows.size(), tokens, worst);
+        System.out.printf(backbone + " parity: %d sentences, %d tokens, max |diff| %.3g%n", rows.size(), tokens, worst);
         assertTrue(worst <= TOLERANCE, "max abs diff of last hidden states " + worst + " > " + TOLERANCE);
     }
 
