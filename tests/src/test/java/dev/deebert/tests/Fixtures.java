@@ -13,8 +13,20 @@ public final class Fixtures {
 
     /** A golden DeeBERT model directory generated with Hugging Face transformers ("bert" or "roberta"). */
     public static Path golden(String modelType) {
+        return resource("/golden/" + modelType);
+    }
+
+    /**
+     * A Hugging Face checkpoint directory that tests/fixtures/make_hf.py saved with transformers ("bert-cls",
+     * ...), or its expected.json.
+     */
+    public static Path hf(String name) {
+        return resource("/hf/" + name);
+    }
+
+    private static Path resource(String name) {
         try {
-            return Path.of(Fixtures.class.getResource("/golden/" + modelType + "/config.json").toURI()).getParent();
+            return Path.of(Fixtures.class.getResource(name).toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

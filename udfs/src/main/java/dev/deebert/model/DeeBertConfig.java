@@ -4,8 +4,11 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -14,10 +17,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
- * The Hugging Face config.json fields a DeeBERT model needs. Unknown fields are ignored on read so that
- * configs written by transformers load unchanged.
+ * The Hugging Face config.json fields a DeeBERT model needs. Unknown fields (architectures, dtype, ...) are
+ * ignored on read so that configs written by transformers load unchanged. Written with num_labels as well as
+ * id2label: transformers 2.x (the reference's) reads num_labels, later versions derive it from id2label and
+ * accept both when they agree.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -92,6 +98,12 @@ public record DeeBertConfig(
         return padTokenId != null ? padTokenId : (type() == ModelType.ROBERTA ? 1 : 0);
     }
 
+    /** The label names in index order: the inverse of {@link #withLabels}. */
+    @JsonIgnore
+    public List<String> labelNames() {
+        return IntStream.range(0, numLabels).mapToObj(this::labelName).toList();
+    }
+
     public String labelName(int index) {
         String name = id2label.get(Integer.toString(index));
         return name != null ? name : "LABEL_" + index;
@@ -143,10 +155,32 @@ public record DeeBertConfig(
     }
 
     public static DeeBertConfig read(Path file) {
+        JsonNode json;
         try {
-            return JSON.readValue(file.toFile(), DeeBertConfig.class).validate();
+            json = JSON.readTree(file.toFile());
         } catch (IOException e) {
             throw new ModelFormatException(file + ": not a readable config.json: " + e.getMessage(), e);
+        }
+        return fromJson(json);
+    }
+
+    /**
+     * A parsed config.json. transformers 4 and 5 write no num_labels: it is the size of id2label, and 2 when
+     * id2label is absent too (transformers' default, which save_pretrained leaves out).
+     */
+    public static DeeBertConfig fromJson(JsonNode json) {
+        if (!json.isObject()) {
+            throw new ModelFormatException("config.json: not a JSON object");
+        }
+        ObjectNode fields = ((ObjectNode) json).deepCopy();
+        if (!fields.hasNonNull("num_labels")) {
+            JsonNode id2label = fields.path("id2label");
+            fields.put("num_labels", id2label.isObject() && !id2label.isEmpty() ? id2label.size() : 2);
+        }
+        try {
+            return JSON.treeToValue(fields, DeeBertConfig.class).validate();
+        } catch (JsonProcessingException e) {
+            throw new ModelFormatException("config.json: " + e.getOriginalMessage(), e);
         }
     }
 

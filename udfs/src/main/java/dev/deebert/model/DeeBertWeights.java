@@ -7,8 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The tensors of a DeeBERT model under their canonical (reference) names, checked against the config.
@@ -17,6 +19,8 @@ import java.util.Map;
  * stores at top level. Linear weights are PyTorch's {@code [out, in]}.
  */
 public final class DeeBertWeights {
+    public static final String POOLER_WEIGHT = "pooler.dense.weight";
+    public static final String POOLER_BIAS = "pooler.dense.bias";
     public static final String CLASSIFIER_WEIGHT = "classifier.weight";
     public static final String CLASSIFIER_BIAS = "classifier.bias";
 
@@ -55,6 +59,25 @@ public final class DeeBertWeights {
         }
         linear(shapes, "classifier", h, c.numLabels());
         return shapes;
+    }
+
+    /**
+     * The canonical names of the encoder of a model with {@code config}: embeddings, every layer and the
+     * pooler, without the DeeBERT exit heads (ramps and the final classifier).
+     */
+    public static Set<String> encoderNames(DeeBertConfig config) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : expectedShapes(config).keySet()) {
+            if (!name.startsWith("encoder.highway.") && !name.startsWith("classifier.")) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /** Buffers that checkpoints may hold next to the weights; derived from the input, never loaded. */
+    public static boolean isBuffer(String name) {
+        return name.endsWith("position_ids") || name.endsWith("token_type_ids");
     }
 
     public static String layerPrefix(int layer) {
@@ -111,7 +134,7 @@ public final class DeeBertWeights {
         }
         String unusedRamp = config.type().prefix() + "." + rampPrefix(config.numHiddenLayers() - 1);
         for (String name : byFileName.keySet()) {
-            if (!name.startsWith(unusedRamp) && !name.endsWith("position_ids") && !name.endsWith("token_type_ids")) {
+            if (!name.startsWith(unusedRamp) && !isBuffer(name)) {
                 problems.add("unexpected tensor " + name + " (not part of a " + config.numHiddenLayers()
                         + "-layer " + config.modelType() + " DeeBERT)");
             }

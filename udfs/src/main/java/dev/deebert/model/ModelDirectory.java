@@ -50,7 +50,8 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         return new ModelDirectory(dir, config);
     }
 
-    private static void refusePickle(Path dir) {
+    /** Fails, saying how to convert, when {@code dir} holds a pickle checkpoint. */
+    public static void refusePickle(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             List<String> pickles = files.map(p -> p.getFileName().toString())
                     .filter(n -> PICKLE_SUFFIXES.stream().anyMatch(n::endsWith)).sorted().toList();
@@ -198,9 +199,16 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
             // Temp directories are private (rwx------); executors running as other users must read the model.
             Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        weights.config().write(temp.resolve(CONFIG));
-        SafeTensorsFile.write(weights.toNamedList(), temp.resolve(WEIGHTS));
-        Files.copy(tokenizerJson, temp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+        try {
+            weights.config().write(temp.resolve(CONFIG));
+            SafeTensorsFile.write(weights.toNamedList(), temp.resolve(WEIGHTS));
+            Files.copy(tokenizerJson, temp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            // Checked before the rename, so that a model that would not open never replaces a good one.
+            open(temp).tokenizer(2).close();
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(temp);
+            throw e;
+        }
         replace(temp, dir);
         return open(dir);
     }

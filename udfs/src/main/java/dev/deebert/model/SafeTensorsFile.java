@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,6 +31,8 @@ import java.util.Map;
 public final class SafeTensorsFile {
     /** Headers of real models are a few hundred KB; anything larger is not a model header. */
     private static final long MAX_HEADER_BYTES = 64L << 20;
+    /** The dtypes {@link #readFloats} reads: those checkpoints keep weights in. */
+    public static final List<String> FLOAT_DTYPES = List.of("F32", "F16", "BF16");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -117,6 +120,60 @@ public final class SafeTensorsFile {
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(file + ": cannot decode tensors: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * One tensor's values widened to float32 (exactly: both half formats are subsets of float32). Read
+     * directly, because DJL's PyTorch engine aborts the JVM when it is handed BF16 data.
+     */
+    public static float[] readFloats(Path file, Entry entry) {
+        if (!FLOAT_DTYPES.contains(entry.dtype())) {
+            throw bad(file, "tensor dtype " + entry.dtype() + " cannot be read as float32");
+        }
+        int width = entry.dtype().equals("F32") ? 4 : 2;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer headerLength = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, headerLength, 0);
+            ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(entry.end() - entry.begin()))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, data, 8 + headerLength.getLong(0) + entry.begin());
+            float[] values = new float[data.capacity() / width];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = switch (entry.dtype()) {
+                    case "F32" -> data.getFloat(4 * i);
+                    case "BF16" -> Float.intBitsToFloat((data.getShort(2 * i) & 0xffff) << 16);
+                    default -> halfToFloat(data.getShort(2 * i));
+                };
+            }
+            return values;
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read tensor data: " + e.getMessage(), e);
+        }
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+        buffer.flip();
+    }
+
+    /** IEEE 754 binary16 to float32 (Float.float16ToFloat arrived only in Java 20). */
+    private static float halfToFloat(short half) {
+        int bits = half & 0xffff;
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | mantissa << 13);
+        }
+        if (exponent == 0) {
+            float subnormal = mantissa * 0x1p-24f;
+            return sign == 0 ? subnormal : -subnormal;
+        }
+        return Float.intBitsToFloat(sign | (exponent + 112) << 23 | mantissa << 13);
     }
 
     /** Writes named tensors; the caller writes to a temporary file and renames for atomicity. */

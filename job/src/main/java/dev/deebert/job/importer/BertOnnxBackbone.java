@@ -19,9 +19,6 @@ import java.util.TreeSet;
  * weights transposed to PyTorch's {@code [out, in]}.
  */
 public final class BertOnnxBackbone {
-    private static final String POOLER_WEIGHT = "pooler.dense.weight";
-    private static final String POOLER_BIAS = "pooler.dense.bias";
-
     private final Map<String, HostTensor> tensors;
     private final int vocabSize;
     private final int hiddenSize;
@@ -147,7 +144,7 @@ public final class BertOnnxBackbone {
     /** Every encoder tensor present, nothing else but the (optional) pooler. */
     private void checkNames(String source) {
         // Only the names matter here, and they do not depend on the labels or the model type.
-        Set<String> expected = OnnxTensorNames.encoder(config(ModelType.BERT, List.of("a", "b"), 1e-12));
+        Set<String> expected = DeeBertWeights.encoderNames(config(ModelType.BERT, List.of("a", "b"), 1e-12));
         List<String> problems = new ArrayList<>();
         for (String name : expected) {
             if (!tensors.containsKey(name) && !OnnxTensorNames.isPooler(name)) {
@@ -159,7 +156,7 @@ public final class BertOnnxBackbone {
                 problems.add("unexpected tensor " + name + " (not part of a BERT encoder)");
             }
         }
-        if (tensors.containsKey(POOLER_WEIGHT) != tensors.containsKey(POOLER_BIAS)) {
+        if (tensors.containsKey(DeeBertWeights.POOLER_WEIGHT) != tensors.containsKey(DeeBertWeights.POOLER_BIAS)) {
             problems.add("pooler has only one of its weight and bias");
         }
         if (!problems.isEmpty()) {
@@ -178,9 +175,5 @@ public final class BertOnnxBackbone {
     /** Encoder tensors (and the pooler when the export has one) under canonical names; Linear as [out, in]. */
     public Map<String, HostTensor> tensors() {
         return java.util.Collections.unmodifiableMap(tensors);
-    }
-
-    public boolean hasPooler() {
-        return tensors.containsKey(POOLER_WEIGHT);
     }
 }

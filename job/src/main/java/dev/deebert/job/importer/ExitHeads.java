@@ -17,33 +17,38 @@ final class ExitHeads {
     private ExitHeads() {}
 
     /**
-     * Tensors named canonically: {@code pooler.dense.*} (only when {@code pretrainedPooler} is empty),
-     * {@code classifier.*} and every {@code encoder.highway.{i}.*}. {@code pretrainedPooler} holds
-     * {@code pooler.dense.weight} [H, H] and {@code pooler.dense.bias} [H], or nothing.
+     * Tensors named canonically: every {@code encoder.highway.{i}.*}, and {@code pooler.dense.*} and
+     * {@code classifier.*} where {@code pretrained} lacks them. {@code pretrained} holds the imported tensors
+     * by canonical name; the final exit among them, if any, is {@code pooler.dense.weight} [H, H] and
+     * {@code pooler.dense.bias} [H], and for a fine-tuned classifier also {@code classifier.weight}
+     * [labels, H] and {@code classifier.bias} [labels].
      */
-    static Map<String, HostTensor> create(DeeBertConfig config, Map<String, HostTensor> pretrainedPooler, long seed) {
+    static Map<String, HostTensor> create(DeeBertConfig config, Map<String, HostTensor> pretrained, long seed) {
         Random random = new Random(seed);
         int hidden = config.hiddenSize();
         Map<String, HostTensor> heads = new LinkedHashMap<>();
-        HostTensor poolerWeight = pretrainedPooler.get("pooler.dense.weight");
-        HostTensor poolerBias = pretrainedPooler.get("pooler.dense.bias");
-        if (poolerWeight == null) {
+        HostTensor poolerWeight = pretrained.get(DeeBertWeights.POOLER_WEIGHT);
+        HostTensor poolerBias = pretrained.get(DeeBertWeights.POOLER_BIAS);
+        boolean copyPooler = poolerWeight != null;
+        if (!copyPooler) {
             poolerWeight = normal(random, config, hidden, hidden);
             poolerBias = zeros(hidden);
-            heads.put("pooler.dense.weight", poolerWeight);
-            heads.put("pooler.dense.bias", poolerBias);
+            heads.put(DeeBertWeights.POOLER_WEIGHT, poolerWeight);
+            heads.put(DeeBertWeights.POOLER_BIAS, poolerBias);
         }
         for (int ramp = 0; ramp < config.numHiddenLayers() - 1; ramp++) {
             String prefix = DeeBertWeights.rampPrefix(ramp);
             // Sharing the host copy is safe: every tensor becomes its own NDArray.
-            boolean copy = !pretrainedPooler.isEmpty();
-            heads.put(prefix + "pooler.dense.weight", copy ? poolerWeight : normal(random, config, hidden, hidden));
-            heads.put(prefix + "pooler.dense.bias", copy ? poolerBias : zeros(hidden));
+            heads.put(prefix + DeeBertWeights.POOLER_WEIGHT,
+                    copyPooler ? poolerWeight : normal(random, config, hidden, hidden));
+            heads.put(prefix + DeeBertWeights.POOLER_BIAS, copyPooler ? poolerBias : zeros(hidden));
             heads.put(prefix + "classifier.weight", normal(random, config, config.numLabels(), hidden));
             heads.put(prefix + "classifier.bias", zeros(config.numLabels()));
         }
-        heads.put(DeeBertWeights.CLASSIFIER_WEIGHT, normal(random, config, config.numLabels(), hidden));
-        heads.put(DeeBertWeights.CLASSIFIER_BIAS, zeros(config.numLabels()));
+        if (!pretrained.containsKey(DeeBertWeights.CLASSIFIER_WEIGHT)) {
+            heads.put(DeeBertWeights.CLASSIFIER_WEIGHT, normal(random, config, config.numLabels(), hidden));
+            heads.put(DeeBertWeights.CLASSIFIER_BIAS, zeros(config.numLabels()));
+        }
         return heads;
     }
 

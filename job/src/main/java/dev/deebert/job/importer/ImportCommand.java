@@ -26,12 +26,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code deebert import}: a DeeBERT model directory from a pretrained encoder (ONNX + tokenizer.json), with
- * freshly initialized ramps and classifier, ready for fine-tuning.
+ * {@code deebert import}: a DeeBERT model directory from a pretrained encoder (ONNX + tokenizer.json, or a
+ * Hugging Face model directory), with freshly initialized ramps and, unless the checkpoint brings a fine-tuned
+ * one, classifier: ready for fine-tuning.
  */
 @Command(name = "import", mixinStandardHelpOptions = true,
-        description = "Build a DeeBERT model directory from a pretrained BERT ONNX file and its tokenizer.json.")
+        description = "Build a DeeBERT model directory from a pretrained BERT/RoBERTa: an ONNX file and its "
+                + "tokenizer.json, or a Hugging Face model directory.")
 public final class ImportCommand implements Callable<Integer> {
+    /** Options that describe an ONNX graph; a Hugging Face config.json says all of it. */
+    private static final List<String> ONNX_OPTIONS = List.of("--num-heads", "--model-type", "--layer-norm-eps");
+
     @Spec
     CommandSpec spec;
 
@@ -40,11 +45,16 @@ public final class ImportCommand implements Callable<Integer> {
 
     static final class Source {
         @Option(names = "--backbone", description = "A backbone shipped as a Maven artifact: bge-small-en-v1.5 "
-                + "(the default when no --onnx is given).")
+                + "(the default when neither --onnx nor --hf is given).")
         String backbone;
 
         @ArgGroup(exclusive = false)
         OnnxFiles files;
+
+        @Option(names = "--hf", description = "A Hugging Face model directory (save_pretrained): config.json, "
+                + "model.safetensors or a sharded checkpoint, tokenizer.json. BertModel, "
+                + "BertForSequenceClassification, RobertaModel, RobertaForSequenceClassification, XLM-RoBERTa.")
+        Path hf;
     }
 
     static final class OnnxFiles {
@@ -61,7 +71,8 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace --out if it already exists.")
     boolean force;
 
-    @Option(names = "--labels", split = ",", description = "Label names, in index order (default LABEL_0, ...).")
+    @Option(names = "--labels", split = ",", description = "Label names, in index order (default LABEL_0, ...; "
+            + "with --hf and a classifier, config.json's id2label).")
     List<String> labels;
 
     @Option(names = "--num-labels", description = "Number of labels (when --labels is not given).")
@@ -82,11 +93,20 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ModelType type = ModelType.parse(modelType);
-        List<String> labelNames = labelNames();
         if (Files.exists(out) && !force) {
             throw new IllegalArgumentException(out + " already exists; choose another --out or add --force");
         }
+        if (source != null && source.hf != null) {
+            importHf(source.hf);
+        } else {
+            importOnnx();
+        }
+        return 0;
+    }
+
+    private void importOnnx() throws IOException {
+        ModelType type = ModelType.parse(modelType);
+        List<String> labelNames = labelNames(null);
         BackboneSource from = source != null && source.files != null
                 ? BackboneSource.files(source.files.onnx, source.files.tokenizer)
                 : BackboneSource.named(KnownBackbone.parse(source != null ? source.backbone : "bge-small-en-v1.5"));
@@ -96,37 +116,66 @@ public final class ImportCommand implements Callable<Integer> {
             backbone = BertOnnxBackbone.from(OnnxGraph.read(in, from.description()), numHeads, from.description());
         }
         DeeBertConfig config = backbone.config(type, labelNames, layerNormEps).validate();
-        Map<String, HostTensor> tensors = new LinkedHashMap<>(backbone.tensors());
-        Map<String, HostTensor> pooler = new LinkedHashMap<>();
-        if (backbone.hasPooler()) {
-            pooler.put("pooler.dense.weight", tensors.get("pooler.dense.weight"));
-            pooler.put("pooler.dense.bias", tensors.get("pooler.dense.bias"));
-        }
-        tensors.putAll(ExitHeads.create(config, pooler, seed));
-
         Path tokenizer = Files.createTempFile("deebert-import-", ".json");
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try {
             try (InputStream in = from.openTokenizer()) {
                 Files.copy(in, tokenizer, StandardCopyOption.REPLACE_EXISTING);
             }
-            Map<String, NDArray> arrays = new LinkedHashMap<>();
-            tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
-            ModelDirectory.write(out, DeeBertWeights.of(config, arrays), tokenizer);
+            write(from.description(), config.modelType(), config, backbone.tensors(), tokenizer);
         } finally {
             Files.deleteIfExists(tokenizer);
         }
-
-        PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf("imported %s: %s, %d layers, hidden %d, %d heads, vocab %d, %s pooler, labels %s -> %s%n",
-                from.description(), config.modelType(), config.numHiddenLayers(), config.hiddenSize(),
-                config.numAttentionHeads(), config.vocabSize(), backbone.hasPooler() ? "pretrained" : "new",
-                labelNames, out);
-        stdout.flush();
-        return 0;
     }
 
-    private List<String> labelNames() {
+    private void importHf(Path dir) throws IOException {
+        List<String> ignored = ONNX_OPTIONS.stream().filter(spec.commandLine().getParseResult()::hasMatchedOption)
+                .toList();
+        if (!ignored.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", ignored) + " cannot be given with --hf: the "
+                    + "checkpoint's config.json says it");
+        }
+        HfCheckpoint checkpoint = HfCheckpoint.open(dir);
+        List<String> labelNames = labelNames(checkpoint.hasClassifier() ? checkpoint.config().labelNames() : null);
+        if (checkpoint.hasClassifier() && labelNames.size() != checkpoint.config().numLabels()) {
+            throw new IllegalArgumentException(labelNames.size() + " labels given but the classifier of " + dir
+                    + " has " + checkpoint.config().numLabels());
+        }
+        write(dir.toString(), checkpoint.architecture(), checkpoint.config().withLabels(labelNames),
+                checkpoint.tensors(), checkpoint.tokenizer());
+    }
+
+    /**
+     * Writes --out: the imported tensors (a pooler and classifier among them when the checkpoint brings
+     * them) plus new exit heads for the rest.
+     */
+    private void write(String from, String kind, DeeBertConfig config, Map<String, HostTensor> imported,
+                       Path tokenizer) throws IOException {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>(imported);
+        tensors.putAll(ExitHeads.create(config, imported, seed));
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Map<String, NDArray> arrays = new LinkedHashMap<>();
+            tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
+            ModelDirectory.write(out, DeeBertWeights.of(config, arrays), tokenizer);
+        }
+
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.printf("imported %s: %s, %d layers, hidden %d, %d heads, vocab %d, %s pooler, %s classifier, "
+                        + "labels %s -> %s%n", from, kind, config.numHiddenLayers(), config.hiddenSize(),
+                config.numAttentionHeads(), config.vocabSize(), origin(imported, DeeBertWeights.POOLER_WEIGHT),
+                origin(imported, DeeBertWeights.CLASSIFIER_WEIGHT), config.labelNames(), out);
+        stdout.flush();
+    }
+
+    private static String origin(Map<String, HostTensor> imported, String tensor) {
+        return imported.containsKey(tensor) ? "pretrained" : "new";
+    }
+
+    /** --labels or --num-labels; {@code checkpointLabels} when neither is given, unless null. */
+    private List<String> labelNames(List<String> checkpointLabels) {
         if (labels == null && numLabels == null) {
+            if (checkpointLabels != null) {
+                return checkpointLabels;
+            }
             throw new IllegalArgumentException("give --labels or --num-labels");
         }
         if (labels != null && numLabels != null && labels.size() != numLabels) {

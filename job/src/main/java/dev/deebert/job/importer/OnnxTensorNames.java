@@ -1,7 +1,5 @@
 package dev.deebert.job.importer;
 
-import dev.deebert.model.DeeBertConfig;
-import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.ModelType;
 import java.util.ArrayList;
@@ -9,7 +7,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,20 +67,6 @@ final class OnnxTensorNames {
             throw new ModelFormatException(source + ": " + String.join("; ", problems));
         }
         return bindings;
-    }
-
-    /**
-     * The canonical names of the encoder of a model with {@code config}: embeddings, every layer and the
-     * pooler (which exports may lack), without the DeeBERT exit heads.
-     */
-    static Set<String> encoder(DeeBertConfig config) {
-        Set<String> names = new LinkedHashSet<>();
-        for (String name : DeeBertWeights.expectedShapes(config).keySet()) {
-            if (!name.startsWith("encoder.highway.") && !name.startsWith("classifier.")) {
-                names.add(name);
-            }
-        }
-        return names;
     }
 
     static boolean isPooler(String canonical) {

@@ -61,7 +61,7 @@ public final class OnnxWeightsWriter {
                                                      DeeBertWeights weights) {
         Map<String, OnnxTensorNames.Binding> bindings = OnnxTensorNames.of(graph, source);
         checkArchitecture(graph, bindings, source, model);
-        Set<String> encoder = OnnxTensorNames.encoder(model.config());
+        Set<String> encoder = DeeBertWeights.encoderNames(model.config());
         Map<String, float[]> replacements = new HashMap<>();
         Set<String> bound = new HashSet<>();
         List<String> problems = new ArrayList<>();
