@@ -17,6 +17,7 @@ import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.JsonArrays;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -114,11 +115,7 @@ class GradientParityTest {
                 LabeledText text = new LabeledText("row " + rows.size(),
                         tokenizer.encode(row.get("text").asText(), textB.isNull() ? null : textB.asText()),
                         row.get("label").asInt());
-                long[] ids = new long[row.get("input_ids").size()];
-                for (int i = 0; i < ids.length; i++) {
-                    ids[i] = row.get("input_ids").get(i).asLong();
-                }
-                assertArrayEquals(ids, text.tokens().ids(), "the reference's token ids");
+                assertArrayEquals(JsonArrays.longs(row.get("input_ids")), text.tokens().ids(), "the reference's token ids");
                 rows.add(text);
             }
         }

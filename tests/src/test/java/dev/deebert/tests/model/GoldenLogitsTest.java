@@ -1,5 +1,7 @@
 package dev.deebert.tests.model;
 
+import static dev.deebert.tests.JsonArrays.floats;
+import static dev.deebert.tests.JsonArrays.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -64,17 +66,5 @@ class GoldenLogitsTest {
                 assertEquals(layers, traced.get(i).exitLayer());
             }
         }
-    }
-
-    private static long[] longs(JsonNode array) {
-        return StreamSupport.stream(array.spliterator(), false).mapToLong(JsonNode::asLong).toArray();
-    }
-
-    private static float[] floats(JsonNode array) {
-        float[] values = new float[array.size()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) array.get(i).asDouble();
-        }
-        return values;
     }
 }
