@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +48,10 @@ public record DeeBertConfig(
         @JsonProperty("id2label") Map<String, String> id2label,
         @JsonProperty("label2id") Map<String, Integer> label2id)
         implements Serializable {
+
+    /** Fields that are each a dimension of some tensor (or, for heads, divide one). */
+    private static final List<String> SIZES = List.of("vocab_size", "hidden_size", "num_attention_heads",
+            "intermediate_size", "max_position_embeddings", "type_vocab_size", "num_labels");
 
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -154,23 +160,42 @@ public record DeeBertConfig(
         }
     }
 
-    public static DeeBertConfig read(Path file) {
+    /** Reads config.json for weights whose safetensors header entries are {@code tensors} (see {@link #fromJson}). */
+    public static DeeBertConfig read(Path file, Collection<SafeTensorsFile.Entry> tensors) {
         JsonNode json;
         try {
             json = JSON.readTree(file.toFile());
         } catch (IOException e) {
             throw new ModelFormatException(file + ": not a readable config.json: " + e.getMessage(), e);
         }
-        return fromJson(json);
+        return fromJson(json, tensors);
     }
 
     /**
      * A parsed config.json. transformers 4 and 5 write no num_labels: it is the size of id2label, and 2 when
      * id2label is absent too (transformers' default, which save_pretrained leaves out).
+     *
+     * <p>Every size must fit the weights it describes ({@code tensors}, their safetensors header entries), and
+     * is checked before anything is allocated by it: a config claiming 2^31 labels or 2e8 layers would
+     * otherwise exhaust the heap before the weights are looked at.
      */
-    public static DeeBertConfig fromJson(JsonNode json) {
+    public static DeeBertConfig fromJson(JsonNode json, Collection<SafeTensorsFile.Entry> tensors) {
         if (!json.isObject()) {
             throw new ModelFormatException("config.json: not a JSON object");
+        }
+        long largestTensor = tensors.stream().mapToLong(SafeTensorsFile.Entry::elements).max().orElse(0);
+        List<String> oversized = new ArrayList<>();
+        for (String size : SIZES) {
+            if (json.path(size).canConvertToLong() && json.path(size).asLong() > largestTensor) {
+                oversized.add(size + " " + json.path(size).asLong());
+            }
+        }
+        if (json.path("num_hidden_layers").asLong() > tensors.size()) {
+            oversized.add("num_hidden_layers " + json.path("num_hidden_layers").asLong());
+        }
+        if (!oversized.isEmpty()) {
+            throw new ModelFormatException("config.json: " + String.join(", ", oversized) + " cannot describe "
+                    + "weights of " + tensors.size() + " tensors holding at most " + largestTensor + " values each");
         }
         ObjectNode fields = ((ObjectNode) json).deepCopy();
         if (!fields.hasNonNull("num_labels")) {

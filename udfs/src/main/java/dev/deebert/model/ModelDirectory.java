@@ -44,8 +44,9 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
                 throw new ModelFormatException(dir + ": missing " + name);
             }
         }
-        DeeBertConfig config = DeeBertConfig.read(dir.resolve(CONFIG));
-        checkHeader(dir.resolve(WEIGHTS), config);
+        Map<String, SafeTensorsFile.Entry> header = SafeTensorsFile.readHeader(dir.resolve(WEIGHTS));
+        DeeBertConfig config = DeeBertConfig.read(dir.resolve(CONFIG), header.values());
+        checkHeader(dir.resolve(WEIGHTS), header, config);
         checkTokenizer(dir.resolve(TOKENIZER), config);
         return new ModelDirectory(dir, config);
     }
@@ -67,8 +68,7 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         }
     }
 
-    private static void checkHeader(Path weights, DeeBertConfig config) {
-        Map<String, SafeTensorsFile.Entry> header = SafeTensorsFile.readHeader(weights);
+    private static void checkHeader(Path weights, Map<String, SafeTensorsFile.Entry> header, DeeBertConfig config) {
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, Shape> e : DeeBertWeights.expectedShapes(config).entrySet()) {
             String name = DeeBertWeights.fileName(config, e.getKey());

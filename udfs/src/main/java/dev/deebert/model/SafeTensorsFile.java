@@ -16,6 +16,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +41,15 @@ public final class SafeTensorsFile {
     private SafeTensorsFile() {}
 
     /** One tensor's entry in the header. */
-    public record Entry(String dtype, long[] shape, long begin, long end) {}
+    public record Entry(String dtype, long[] shape, long begin, long end) {
+        public long elements() {
+            long elements = 1;
+            for (long dimension : shape) {
+                elements *= dimension;
+            }
+            return elements;
+        }
+    }
 
     /** Parses and checks the header; never reads the tensor data. */
     public static Map<String, Entry> readHeader(Path file) {
@@ -65,14 +75,32 @@ public final class SafeTensorsFile {
                     entries.put(field.getKey(), entry(file, field.getKey(), field.getValue(), dataSize));
                 }
             }
-            long covered = entries.values().stream().mapToLong(e -> e.end).max().orElse(0);
-            if (covered != dataSize) {
-                throw bad(file, "tensors cover " + covered + " data bytes but the file holds " + dataSize
-                        + (covered > dataSize ? " (truncated file?)" : ""));
-            }
+            checkContiguous(file, entries, dataSize);
             return entries;
         } catch (IOException e) {
             throw new ModelFormatException(file + ": cannot read safetensors header: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The format's own rule: the tensors' byte ranges tile the data buffer exactly, without gaps or overlaps,
+     * so that no byte belongs to two tensors and none is hidden between them.
+     */
+    private static void checkContiguous(Path file, Map<String, Entry> entries, long dataSize) {
+        List<Map.Entry<String, Entry>> byOffset = new ArrayList<>(entries.entrySet());
+        byOffset.sort(Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().begin())
+                .thenComparingLong(e -> e.getValue().end()));
+        long covered = 0;
+        for (Map.Entry<String, Entry> e : byOffset) {
+            if (e.getValue().begin() != covered) {
+                throw bad(file, "tensor '" + e.getKey() + "' starts at data byte " + e.getValue().begin()
+                        + " but the tensors before it end at " + covered
+                        + (e.getValue().begin() < covered ? " (overlapping tensors)" : " (a gap)"));
+            }
+            covered = e.getValue().end();
+        }
+        if (covered != dataSize) {
+            throw bad(file, "tensors cover " + covered + " data bytes but the file holds " + dataSize);
         }
     }
 
@@ -90,7 +118,13 @@ public final class SafeTensorsFile {
             if (shape[i] < 0 || shape[i] > dataSize) {
                 throw bad(file, "tensor '" + name + "' has an impossible dimension " + shapeNode.get(i));
             }
-            elements = Math.multiplyExact(elements, shape[i]);
+        }
+        for (long dimension : shape) {
+            if (dimension != 0 && elements > dataSize / dimension) {
+                throw bad(file, "tensor '" + name + "' shape " + shapeNode + " holds more elements than the "
+                        + dataSize + " data bytes in the file");
+            }
+            elements *= dimension;
         }
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);

@@ -78,7 +78,7 @@ final class HfCheckpoint {
         Map<String, Stored> stored = storedTensors(dir);
         Layout layout = declared != null ? declared : Layout.inferred(json, stored.keySet(), dir);
         requireFile(dir, ModelDirectory.TOKENIZER);
-        DeeBertConfig config = DeeBertConfig.fromJson(json);
+        DeeBertConfig config = DeeBertConfig.fromJson(json, stored.values().stream().map(Stored::entry).toList());
         return new HfCheckpoint(dir, layout.architecture(), config, check(dir, layout, config, stored));
     }
 

@@ -9,6 +9,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.SafeTensorsFile;
@@ -20,6 +24,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Each way a model directory can be broken gives one clear error before anything runs. */
 class MalformedModelTest {
     private static final String RAMP_CLASSIFIER = "bert.encoder.highway.0.classifier.weight";
+    private static final String QUERY_BIAS = "bert.encoder.layer.0.attention.self.query.bias";
 
     @TempDir
     Path tmp;
@@ -84,6 +94,38 @@ class MalformedModelTest {
     }
 
     @Test
+    void overlappingTensorsAreRefused() throws IOException {
+        // the tensor stored after the first one starts 4 bytes early, inside the first one
+        rewriteHeader(header -> shift(header, tensorAt(header, end(header, tensorAt(header, 0))), -4), 0);
+        assertProblem("(overlapping tensors)");
+    }
+
+    @Test
+    void aGapBetweenTensorsIsRefused() throws IOException {
+        rewriteHeader(header -> shift(header, lastTensor(header), 4), 4);
+        assertProblem("(a gap)");
+    }
+
+    @Test
+    void aShapeBeyondTheFileIsRefusedWithoutOverflow() throws IOException {
+        rewriteHeader(header -> ((ObjectNode) header.get(QUERY_BIAS)).set("shape",
+                new ObjectMapper().createArrayNode().add(100_000).add(100_000).add(100_000).add(100_000)), 0);
+        assertProblem("holds more elements than the");
+    }
+
+    @Test
+    void configSizesBeyondTheWeightsAreRefusedBeforeAllocation() throws IOException {
+        Path config = model.resolve("config.json");
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode fields = (ObjectNode) json.readTree(config.toFile());
+        fields.remove(List.of("id2label", "label2id"));
+        json.writeValue(config.toFile(), fields.put("num_labels", Integer.MAX_VALUE));
+        assertProblem("num_labels 2147483647 cannot describe weights of");
+        json.writeValue(config.toFile(), fields.put("num_labels", 3).put("num_hidden_layers", 200_000_000));
+        assertProblem("num_hidden_layers 200000000 cannot describe weights of");
+    }
+
+    @Test
     void pickleCheckpointIsRefusedWithConversionHint() throws IOException {
         Files.write(model.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
         String message = assertProblem("pickle checkpoint(s) [pytorch_model.bin]");
@@ -121,6 +163,55 @@ class MalformedModelTest {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDirectory.open(dir).verify());
         assertTrue(e.getMessage().contains(expected), "message: " + e.getMessage());
         return e.getMessage();
+    }
+
+    /**
+     * Rewrites model.safetensors' JSON header (the data bytes stay as they are, {@code extraBytes} zero bytes
+     * appended), as a corrupt or hostile writer could.
+     */
+    private void rewriteHeader(Consumer<ObjectNode> change, int extraBytes) throws IOException {
+        Path file = model.resolve("model.safetensors");
+        byte[] bytes = Files.readAllBytes(file);
+        int headerLength = (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode header = (ObjectNode) json.readTree(Arrays.copyOfRange(bytes, 8, 8 + headerLength));
+        change.accept(header);
+        byte[] newHeader = json.writeValueAsBytes(header);
+        ByteBuffer out = ByteBuffer.allocate(8 + newHeader.length + bytes.length - 8 - headerLength + extraBytes)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(newHeader.length).put(newHeader).put(bytes, 8 + headerLength, bytes.length - 8 - headerLength);
+        Files.write(file, out.array());
+    }
+
+    /** The tensor whose bytes start at data byte {@code offset}, or null. */
+    private static String tensorAt(ObjectNode header, long offset) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode offsets = e.getValue().path("data_offsets");
+            if (offsets.path(0).asLong(-1) == offset && offsets.path(1).asLong() > offset) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private static long end(ObjectNode header, String tensor) {
+        return header.get(tensor).get("data_offsets").get(1).asLong();
+    }
+
+    /** The tensor whose bytes come last in the file. */
+    private static String lastTensor(ObjectNode header) {
+        String last = tensorAt(header, 0);
+        for (String next = last; next != null; next = tensorAt(header, end(header, next))) {
+            last = next;
+        }
+        return last;
+    }
+
+    private static void shift(ObjectNode header, String tensor, long bytes) {
+        ArrayNode offsets = (ArrayNode) header.get(tensor).get("data_offsets");
+        offsets.set(0, offsets.get(0).asLong() + bytes);
+        offsets.set(1, offsets.get(1).asLong() + bytes);
     }
 
     /** Rewrites model.safetensors with one tensor replaced (or dropped when the function returns null). */
