@@ -33,7 +33,7 @@ public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArr
                 int at = r * width + t;
                 boolean real = t < row.numTokens();
                 ids[at] = real ? checkedId(row.ids()[t], config) : pad;
-                types[at] = real && config.typeVocabSize() > 1 ? row.typeIds()[t] : 0;
+                types[at] = real && config.typeVocabSize() > 1 ? checkedTypeId(row.typeIds()[t], config) : 0;
                 positions[at] = roberta ? (real ? pad + 1 + t : pad) : t;
                 mask[at] = real ? 0f : MASKED;
             }
@@ -46,6 +46,14 @@ public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArr
     private static long checkedId(long id, DeeBertConfig config) {
         if (id < 0 || id >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + config.vocabSize());
+        }
+        return id;
+    }
+
+    private static long checkedTypeId(long id, DeeBertConfig config) {
+        if (id < 0 || id >= config.typeVocabSize()) {
+            throw new IllegalArgumentException("token type id " + id + " outside the " + config.typeVocabSize()
+                    + " token types");
         }
         return id;
     }

@@ -86,11 +86,19 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         }
     }
 
-    /** A tokenizer that can emit ids beyond the embedding table would fail (or worse) on some rows only. */
+    /**
+     * A tokenizer that can emit token or token type ids beyond the embedding tables would fail (or worse) on
+     * some rows only. Type ids come from the post-processor's templates ({@code type_id}); a model with one
+     * token type reads every type id as 0, as RoBERTa does.
+     */
     private static void checkTokenizer(Path tokenizer, DeeBertConfig config) {
         long maxId = -1;
+        long maxTypeId = 0;
         try {
             JsonNode root = new ObjectMapper().readTree(tokenizer.toFile());
+            for (JsonNode typeId : root.path("post_processor").findValues("type_id")) {
+                maxTypeId = Math.max(maxTypeId, typeId.asLong());
+            }
             JsonNode vocab = root.path("model").path("vocab");
             if (vocab.isObject()) {
                 for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
@@ -111,6 +119,10 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         if (maxId >= config.vocabSize()) {
             throw new ModelFormatException(tokenizer + ": token ids reach " + maxId + " but config.json vocab_size is "
                     + config.vocabSize() + " (tokenizer and model do not belong together)");
+        }
+        if (config.typeVocabSize() > 1 && maxTypeId >= config.typeVocabSize()) {
+            throw new ModelFormatException(tokenizer + ": its templates give token type id " + maxTypeId
+                    + " but config.json type_vocab_size is " + config.typeVocabSize());
         }
     }
 

@@ -143,6 +143,16 @@ class MalformedModelTest {
     }
 
     @Test
+    void pairTemplateBeyondTheTokenTypes() throws IOException {
+        Path tokenizer = model.resolve("tokenizer.json");
+        String json = Files.readString(tokenizer, StandardCharsets.UTF_8);
+        String pairSeparator = "\"SpecialToken\":{\"id\":\"[SEP]\",\"type_id\":1}";
+        assertTrue(json.contains(pairSeparator), "the golden BERT's pair template types its second [SEP] 1");
+        Files.writeString(tokenizer, json.replace(pairSeparator, pairSeparator.replace("1}", "2}")));
+        assertProblem("its templates give token type id 2 but config.json type_vocab_size is 2");
+    }
+
+    @Test
     void configWithImpossibleHeads() throws IOException {
         Path config = model.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"num_attention_heads\": 4",
