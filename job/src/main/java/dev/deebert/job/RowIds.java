@@ -1,7 +1,6 @@
 package dev.deebert.job;
 
 import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
@@ -25,6 +24,6 @@ public final class RowIds {
         Column hash = substring(sha2(concat_ws("\u0001", coalesce(text, lit("\u0000")),
                 coalesce(textB, lit("\u0000"))), 256), 1, 16);
         Column derived = concat_ws("-", hash, row_number().over(Window.partitionBy(hash).orderBy(hash)).cast("string"));
-        return idCol == null ? derived : coalesce(col(idCol).cast("string"), derived);
+        return idCol == null ? derived : coalesce(InputColumns.named(idCol).cast("string"), derived);
     }
 }

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.when;
 
+import dev.deebert.job.InputColumns;
 import dev.deebert.analysis.AnalysisSchemas;
 import dev.deebert.analysis.PartitionTimer;
 import dev.deebert.analysis.PartitionTracer;
@@ -101,7 +102,7 @@ public final class SweepJob {
                         + String.join(", ", columns) + ")");
             }
         }
-        Column label = col(request.labelCol()).cast("string");
+        Column label = InputColumns.named(request.labelCol()).cast("string");
         List<Column> nameToIndex = new ArrayList<>();
         for (int i = 0; i < labels.size(); i++) {
             nameToIndex.add(lit(labels.get(i)));
@@ -110,7 +111,7 @@ public final class SweepJob {
         Column index = label.rlike("^[0-9]{1,9}$");
         Column byIndex = when(index.and(label.cast("int").lt(labels.size())), label.cast("int"));
         Column labelIndex = coalesce(element_at(map(nameToIndex.toArray(Column[]::new)), label), byIndex);
-        Column text = col(request.textCol()).cast("string");
+        Column text = InputColumns.named(request.textCol()).cast("string");
         Column noTextB = lit(null).cast("string");
         Dataset<Row> labeled = raw.select(RowIds.of(request.idCol(), text, noTextB).as("id"), text.as("text"),
                 noTextB.as("text_b"), labelIndex.as(AnalysisSchemas.LABEL_INDEX), label.as("label"));

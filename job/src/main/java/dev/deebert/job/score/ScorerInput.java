@@ -1,8 +1,8 @@
 package dev.deebert.job.score;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
+import dev.deebert.job.InputColumns;
 import dev.deebert.job.RowIds;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,11 +39,12 @@ record ScorerInput(ScoreRequest request) {
     }
 
     Dataset<Row> select(Dataset<Row> raw) {
-        Column text = col(request.textCol()).cast("string");
-        Column textB = request.textBCol() == null ? lit(null).cast("string") : col(request.textBCol()).cast("string");
+        Column text = InputColumns.named(request.textCol()).cast("string");
+        Column textB = request.textBCol() == null ? lit(null).cast("string")
+                : InputColumns.named(request.textBCol()).cast("string");
         Column id = RowIds.of(request.idCol(), text, textB);
         List<Column> select = new ArrayList<>(List.of(id.as("id"), text.as("text"), textB.as("text_b")));
-        request.keepCols().forEach(c -> select.add(col(c)));
+        request.keepCols().forEach(c -> select.add(InputColumns.named(c)));
         return raw.select(select.toArray(Column[]::new));
     }
 }

@@ -1,5 +1,6 @@
 package dev.deebert.job.train;
 
+import dev.deebert.job.InputColumns;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,6 @@ import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 
 /**
  * A labelled table read with Spark and collected to the driver (training sets are thousands of rows):
@@ -50,7 +50,7 @@ final class TrainingTable {
             if (!columns.contains(name)) {
                 throw new IllegalArgumentException(path + ": no column '" + name + "' (columns: " + columns + ")");
             }
-            selected.add(functions.col(name).cast("string").as(name));
+            selected.add(InputColumns.named(name).cast("string").as(name));
         }
         List<Row> rows = table.select(selected.toArray(new Column[0])).collectAsList();
         List<Example> examples = new ArrayList<>(rows.size());
