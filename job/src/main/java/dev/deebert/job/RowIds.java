@@ -5,9 +5,14 @@ import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.substring;
+import static org.apache.spark.sql.functions.to_json;
 
+import java.util.Arrays;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 
 /**
@@ -19,11 +24,19 @@ import org.apache.spark.sql.expressions.Window;
 public final class RowIds {
     private RowIds() {}
 
-    /** {@code idCol} may be null; {@code textB} is null-valued for single-text tasks. */
-    public static Column of(String idCol, Column text, Column textB) {
+    /**
+     * {@code idCol} may be null; {@code textB} is null-valued for single-text tasks. Identical texts are ranked
+     * by all the input's columns ({@code input}), so that the rank never depends on the order rows arrive in
+     * (a rerun, or a stage recomputed after a lost executor, reads them in another order); rows equal in every
+     * column are interchangeable.
+     */
+    public static Column of(String idCol, Column text, Column textB, Dataset<Row> input) {
         Column hash = substring(sha2(concat_ws("\u0001", coalesce(text, lit("\u0000")),
                 coalesce(textB, lit("\u0000"))), 256), 1, 16);
-        Column derived = concat_ws("-", hash, row_number().over(Window.partitionBy(hash).orderBy(hash)).cast("string"));
+        // to_json orders any column type, maps included, which a sort on the columns themselves refuses
+        Column everything = to_json(struct(Arrays.stream(input.columns()).map(InputColumns::named).toArray(Column[]::new)));
+        Column derived = concat_ws("-", hash,
+                row_number().over(Window.partitionBy(hash).orderBy(everything)).cast("string"));
         return idCol == null ? derived : coalesce(InputColumns.named(idCol).cast("string"), derived);
     }
 }

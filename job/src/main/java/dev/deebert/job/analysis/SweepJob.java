@@ -113,7 +113,7 @@ public final class SweepJob {
         Column labelIndex = coalesce(element_at(map(nameToIndex.toArray(Column[]::new)), label), byIndex);
         Column text = InputColumns.named(request.textCol()).cast("string");
         Column noTextB = lit(null).cast("string");
-        Dataset<Row> labeled = raw.select(RowIds.of(request.idCol(), text, noTextB).as("id"), text.as("text"),
+        Dataset<Row> labeled = raw.select(RowIds.of(request.idCol(), text, noTextB, raw).as("id"), text.as("text"),
                 noTextB.as("text_b"), labelIndex.as(AnalysisSchemas.LABEL_INDEX), label.as("label"));
 
         Row check = labeled.agg(count(lit(1)), count(when(col("text").isNull(), 1)),

@@ -42,7 +42,7 @@ record ScorerInput(ScoreRequest request) {
         Column text = InputColumns.named(request.textCol()).cast("string");
         Column textB = request.textBCol() == null ? lit(null).cast("string")
                 : InputColumns.named(request.textBCol()).cast("string");
-        Column id = RowIds.of(request.idCol(), text, textB);
+        Column id = RowIds.of(request.idCol(), text, textB, raw);
         List<Column> select = new ArrayList<>(List.of(id.as("id"), text.as("text"), textB.as("text_b")));
         request.keepCols().forEach(c -> select.add(InputColumns.named(c)));
         return raw.select(select.toArray(Column[]::new));
