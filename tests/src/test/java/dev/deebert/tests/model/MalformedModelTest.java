@@ -12,6 +12,8 @@ import ai.djl.ndarray.types.Shape;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.ServingContract;
+import dev.deebert.train.TrainingReport;
 import dev.deebert.tests.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -20,6 +22,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,6 +109,26 @@ class MalformedModelTest {
         Files.writeString(config, Files.readString(config).replace("\"num_attention_heads\": 4",
                 "\"num_attention_heads\": 5"));
         assertProblem("num_attention_heads");
+    }
+
+    @Test
+    void servingLengthBeyondThePositions() throws IOException {
+        Files.writeString(model.resolve(ServingContract.FILE),
+                "{\"format\": \"" + ServingContract.FORMAT + "\", \"max_seq_len\": 65, \"origin\": \"trained\"}");
+        assertProblem("serving max_seq_len 65 is outside 2..64");
+    }
+
+    /** Directories written before serving.json: the length training_report.json records, else the default. */
+    @Test
+    void withoutServingJsonTheTrainedLengthElseTheDefault() throws IOException {
+        assertEquals(ServingContract.defaultFor(ModelDirectory.open(model).config()),
+                ModelDirectory.open(model).serving());
+        assertEquals(64, ModelDirectory.open(model).serving().maxSeqLen(), "128 capped by 64 positions");
+        assertEquals(62, ModelDirectory.open(Fixtures.golden("roberta")).serving().maxSeqLen(),
+                "RoBERTa's 64 positions less padding_idx + 1");
+        new TrainingReport("backbone", List.of("neg", "neu", "pos"), null, 10, 10, 24, 42, List.of())
+                .write(model.resolve(TrainingReport.FILE));
+        assertEquals(ServingContract.trained(24), ModelDirectory.open(model).serving());
     }
 
     @Test
