@@ -73,7 +73,7 @@ final class InspectCommand implements Callable<Integer> {
         List<String> lines = texts.inline != null ? texts.inline : Files.readAllLines(texts.file, StandardCharsets.UTF_8);
 
         List<Prediction> predictions;
-        try (DeeBertTokenizer tokenizer = dir.tokenizer(dir.maxSeqLen(maxSeqLen));
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(MaxSeqLen.of(spec, maxSeqLen, dir));
              DeeBertEngine engine = DeeBertEngine.load(dir, Device.fromName(device), chosen)) {
             List<TokenizedText> rows = new ArrayList<>(lines.size());
             for (String line : lines) {

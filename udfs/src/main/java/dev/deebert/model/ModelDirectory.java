@@ -141,11 +141,13 @@ public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract ser
     }
 
     /**
-     * The tokens per row to run at: {@code requested} (a command line's --max-seq-len) when given, else the
-     * model's serving contract; checked against the position table.
+     * The tokens per row to run at, first given of: {@code commandLine} (--max-seq-len typed), the length the
+     * model records, {@code siteDefault} (conf/deebert.properties), the default for its positions. Checked
+     * against the position table.
      */
-    public int maxSeqLen(Integer requested) {
-        int maxSeqLen = requested != null ? requested : serving.maxSeqLen();
+    public int maxSeqLen(Integer commandLine, Integer siteDefault) {
+        int maxSeqLen = commandLine != null ? commandLine
+                : !serving.recorded() && siteDefault != null ? siteDefault : serving.maxSeqLen();
         checkMaxSeqLen(maxSeqLen);
         return maxSeqLen;
     }

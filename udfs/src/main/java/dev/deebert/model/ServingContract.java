@@ -17,7 +17,7 @@ import java.nio.file.Path;
  *
  * @param format {@link #FORMAT}
  * @param maxSeqLen tokens per row, special tokens included
- * @param origin {@link #TRAINED} or {@link #DEFAULT}
+ * @param origin {@link #TRAINED} or {@link #DEFAULT}; {@link #UNRECORDED} for a directory that records none
  */
 public record ServingContract(@JsonProperty("format") String format, @JsonProperty("max_seq_len") int maxSeqLen,
                               @JsonProperty("origin") String origin) {
@@ -25,6 +25,7 @@ public record ServingContract(@JsonProperty("format") String format, @JsonProper
     public static final String FORMAT = "deebert-serving/1";
     public static final String TRAINED = "trained";
     public static final String DEFAULT = "default";
+    public static final String UNRECORDED = "unrecorded";
     /** The reference's fine-tuning length. */
     static final int DEFAULT_MAX_SEQ_LEN = 128;
 
@@ -40,14 +41,20 @@ public record ServingContract(@JsonProperty("format") String format, @JsonProper
         return new ServingContract(FORMAT, Math.min(DEFAULT_MAX_SEQ_LEN, BatchInputs.maxTokens(config)), DEFAULT);
     }
 
+    /** Whether the model directory says how to run it, rather than getting {@link #defaultFor}'s length. */
+    public boolean recorded() {
+        return !UNRECORDED.equals(origin);
+    }
+
     /**
      * The contract of the model directory {@code dir}. Directories written before serving.json existed get
-     * the length their training_report.json says they were trained at, else {@link #defaultFor}.
+     * the length their training_report.json says they were trained at, else {@link #defaultFor}'s length,
+     * unrecorded.
      */
     static ServingContract read(Path dir, DeeBertConfig config) {
         ServingContract contract = recorded(dir);
         if (contract == null) {
-            return defaultFor(config);
+            return new ServingContract(FORMAT, defaultFor(config).maxSeqLen(), UNRECORDED);
         }
         int limit = BatchInputs.maxTokens(config);
         if (contract.maxSeqLen() < 2 || contract.maxSeqLen() > limit) {

@@ -1,6 +1,7 @@
 package dev.deebert.job.analysis;
 
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
@@ -72,7 +73,7 @@ public final class SweepCommand implements Callable<Integer> {
                 : InputFormat.parse(format), idCol, textCol, labelCol, output,
                 thresholds.stream().mapToDouble(Double::doubleValue).toArray(),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize, Precision.parse(precision), ModelDirectory.open(model).maxSeqLen(maxSeqLen), measureTime);
+                batchSize, Precision.parse(precision), MaxSeqLen.of(spec, maxSeqLen, ModelDirectory.open(model)), measureTime);
         SweepPoint[] points = new SweepJob(Sessions.getOrCreate("deebert sweep")).run(request);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("sweep %s: %d rows, %s at %d tokens, batch %d%n", request.runId(), points[0].rows(),

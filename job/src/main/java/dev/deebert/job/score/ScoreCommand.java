@@ -1,6 +1,7 @@
 package dev.deebert.job.score;
 
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.model.ModelDirectory;
@@ -105,7 +106,7 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() {
         ModelDirectory dir = ModelDirectory.open(model);
         Precision chosen = Precision.parse(precision);
-        int seqLen = dir.maxSeqLen(maxSeqLen);
+        int seqLen = MaxSeqLen.of(spec, maxSeqLen, dir);
         ScoreRequest request = new ScoreRequest(model, input,
                 format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
                 keepCols, output, threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize,

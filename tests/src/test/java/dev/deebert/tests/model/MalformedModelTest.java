@@ -1,6 +1,7 @@
 package dev.deebert.tests.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,9 +122,9 @@ class MalformedModelTest {
     /** Directories written before serving.json: the length training_report.json records, else the default. */
     @Test
     void withoutServingJsonTheTrainedLengthElseTheDefault() throws IOException {
-        assertEquals(ServingContract.defaultFor(ModelDirectory.open(model).config()),
-                ModelDirectory.open(model).serving());
-        assertEquals(64, ModelDirectory.open(model).serving().maxSeqLen(), "128 capped by 64 positions");
+        ServingContract unrecorded = ModelDirectory.open(model).serving();
+        assertFalse(unrecorded.recorded());
+        assertEquals(64, unrecorded.maxSeqLen(), "128 capped by 64 positions");
         assertEquals(62, ModelDirectory.open(Fixtures.golden("roberta")).serving().maxSeqLen(),
                 "RoBERTa's 64 positions less padding_idx + 1");
         new TrainingReport("backbone", List.of("neg", "neu", "pos"), null, 10, 10, 24, 42, List.of())

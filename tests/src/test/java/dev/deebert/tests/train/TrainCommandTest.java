@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.model.ModelDirectory;
@@ -137,9 +136,26 @@ class TrainCommandTest {
             assertEquals(0.0, run.<Double>getAs("threshold"), "uncalibrated: the full model");
         }
 
-        JsonNode inspected = new ObjectMapper().readTree(stdout(() -> DeeBertMain.execute("inspect", "--model",
-                model.toString(), "--text", longText)));
-        assertEquals(32, inspected.get("num_tokens").asInt());
+        // Precedence: the command line, the model's contract, conf/deebert.properties, the default for the model.
+        Path golden = DeeBertTrainerTest.goldenBert();
+        assertEquals(32, inspectedTokens(model, longText));
+        assertEquals(64, inspectedTokens(golden, longText), "records nothing: 128 capped by its 64 positions");
+        Path conf = Files.writeString(temp.resolve("deebert.properties"), "deebert.inspect.max-seq-len = 20\n");
+        System.setProperty(DeeBertMain.DEFAULTS_PROPERTY, conf.toString());
+        try {
+            assertEquals(32, inspectedTokens(model, longText), "the model's contract beats conf/");
+            assertEquals(20, inspectedTokens(golden, longText), "conf/ beats the default");
+            assertEquals(24, inspectedTokens(model, longText, "--max-seq-len", "24"), "the command line beats all");
+        } finally {
+            System.clearProperty(DeeBertMain.DEFAULTS_PROPERTY);
+        }
+    }
+
+    private static int inspectedTokens(Path model, String text, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("inspect", "--model", model.toString(), "--text", text));
+        args.addAll(List.of(options));
+        return new ObjectMapper().readTree(stdout(() -> DeeBertMain.execute(args.toArray(String[]::new))))
+                .get("num_tokens").asInt();
     }
 
     /** What {@code command} printed on stdout; fails unless it exits 0. */
