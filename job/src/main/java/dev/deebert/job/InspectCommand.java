@@ -42,12 +42,13 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--threshold", defaultValue = "0", description = "Entropy threshold S (default: ${DEFAULT-VALUE}).")
     double threshold;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = Precision.DEFAULT,
+            description = "fp32 or bf16 (default: ${DEFAULT-VALUE}).")
     String precision;
 
-    @Option(names = "--max-seq-len", defaultValue = "128", description = "Tokens per text, special tokens included "
-            + "(default: ${DEFAULT-VALUE}).")
-    int maxSeqLen;
+    @Option(names = "--max-seq-len", description = "Tokens per text, special tokens included (default: the model's "
+            + "serving.json, i.e. the length it was trained at).")
+    Integer maxSeqLen;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
     String device;
@@ -72,7 +73,7 @@ final class InspectCommand implements Callable<Integer> {
         List<String> lines = texts.inline != null ? texts.inline : Files.readAllLines(texts.file, StandardCharsets.UTF_8);
 
         List<Prediction> predictions;
-        try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen);
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(MaxSeqLen.of(spec, maxSeqLen, dir));
              DeeBertEngine engine = DeeBertEngine.load(dir, Device.fromName(device), chosen)) {
             List<TokenizedText> rows = new ArrayList<>(lines.size());
             for (String line : lines) {

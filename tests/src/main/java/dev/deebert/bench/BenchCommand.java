@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.importer.OnnxWeightsWriter;
 import dev.deebert.model.DeeBertEngine;
@@ -61,8 +62,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32")
     int batchSize;
 
-    @Option(names = "--max-seq-len", defaultValue = "128")
-    int maxSeqLen;
+    @Option(names = "--max-seq-len", description = "Tokens per row (default: the model's serving.json, i.e. the "
+            + "length it was trained at).")
+    Integer maxSeqLen;
 
     @Option(names = "--rounds", defaultValue = "3")
     int rounds;
@@ -108,7 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<Row> sample = inputFormat.read(spark, data).select(textCol, labelCol).limit(rows).collectAsList();
         ModelDirectory dir = ModelDirectory.open(model).verify();
         LabeledRows labeled;
-        try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen)) {
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(MaxSeqLen.of(spec, maxSeqLen, dir))) {
             labeled = LabeledRows.of(sample, textCol, labelCol, dir.config(), tokenizer);
         }
         LabeledRows referenceSample = labeled.spread(referenceRows);

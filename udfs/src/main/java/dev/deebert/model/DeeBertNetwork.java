@@ -86,7 +86,8 @@ public final class DeeBertNetwork {
     private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16, boolean training,
                                        NDManager owner) {
         DeeBertConfig c = weights.config();
-        boolean pack = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType());
+        boolean pack = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType())
+                && (!bf16 || torch.packsBFloat16());
         List<NDArray> derived = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();

@@ -1,8 +1,12 @@
 package dev.deebert.model;
 
+import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -12,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /**
  * libtorch operators that DJL's NDArray API does not reach, each behind a one-function TorchScript module
@@ -27,6 +32,8 @@ final class LibTorchOps {
     private final PtSymbolBlock packLinear;
     private final PtSymbolBlock linear;
     private final PtSymbolBlock attention;
+    /** Null until first asked. */
+    private Boolean packsBFloat16;
 
     private LibTorchOps() {
         toBFloat16 = load("to_bf16");
@@ -53,6 +60,25 @@ final class LibTorchOps {
      */
     NDArray packLinear(NDArray weight, long rows) {
         return call(packLinear, weight, IValue.from((PtNDArray) weight), IValue.from(rows));
+    }
+
+    /**
+     * Whether {@link #packLinear} takes bfloat16 weights on this CPU: oneDNN's bf16 path needs AVX512 (BW, VL,
+     * DQ) or AVX-NE-CONVERT. Asked of libtorch once per JVM, with a tiny weight.
+     */
+    synchronized boolean packsBFloat16() {
+        if (packsBFloat16 == null) {
+            try (NDManager probe = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                packLinear(toBFloat16(probe.zeros(new Shape(16, 16))), 1);
+                packsBFloat16 = true;
+            } catch (EngineException e) {
+                LoggerFactory.getLogger(LibTorchOps.class).warn("this CPU has no oneDNN bf16 GEMMs ({}): bf16 weights"
+                        + " stay unpacked, on libtorch's generic kernels", e.getMessage().lines()
+                        .filter(l -> l.startsWith("RuntimeError")).findFirst().orElse("unsupported"));
+                packsBFloat16 = false;
+            }
+        }
+        return packsBFloat16;
     }
 
     /** x [..., in] -> [..., out] with bias and, if {@code gelu}, exact GELU fused; weight from {@link #packLinear}. */

@@ -23,11 +23,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A model directory: {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}. Opening one
- * checks everything that can be checked without loading the weights (files, config, header shapes and
- * dtypes, tokenizer vocabulary), so a driver can refuse a bad model before any task starts.
+ * A model directory: {@code config.json}, {@code model.safetensors}, {@code tokenizer.json} and its serving
+ * contract ({@code serving.json}). Opening one checks everything that can be checked without loading the
+ * weights (files, config, header shapes and dtypes, tokenizer vocabulary, contract), so a driver can refuse a
+ * bad model before any task starts.
  */
-public record ModelDirectory(Path dir, DeeBertConfig config) {
+public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract serving) {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";
     public static final String TOKENIZER = "tokenizer.json";
@@ -48,7 +49,7 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         DeeBertConfig config = DeeBertConfig.read(dir.resolve(CONFIG), header.values());
         checkHeader(dir.resolve(WEIGHTS), header, config);
         checkTokenizer(dir.resolve(TOKENIZER), config);
-        return new ModelDirectory(dir, config);
+        return new ModelDirectory(dir, config, ServingContract.read(dir, config));
     }
 
     /** Fails, saying how to convert, when {@code dir} holds a pickle checkpoint. */
@@ -152,15 +153,31 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
         }
     }
 
+    /**
+     * The tokens per row to run at, first given of: {@code commandLine} (--max-seq-len typed), the length the
+     * model records, {@code siteDefault} (conf/deebert.properties), the default for its positions. Checked
+     * against the position table.
+     */
+    public int maxSeqLen(Integer commandLine, Integer siteDefault) {
+        int maxSeqLen = commandLine != null ? commandLine
+                : !serving.recorded() && siteDefault != null ? siteDefault : serving.maxSeqLen();
+        checkMaxSeqLen(maxSeqLen);
+        return maxSeqLen;
+    }
+
     /** Loads the tokenizer, checking the length fits the position table. */
     public DeeBertTokenizer tokenizer(int maxSeqLen) {
         checkMaxSeqLen(maxSeqLen);
         return DeeBertTokenizer.load(tokenizerFile(), maxSeqLen);
     }
 
-    /** Fails unless rows of {@code maxSeqLen} tokens fit the model's position table. */
+    /** Fails unless rows of {@code maxSeqLen} tokens hold the special tokens and fit the model's position table. */
     public void checkMaxSeqLen(int maxSeqLen) {
         int limit = BatchInputs.maxTokens(config);
+        if (maxSeqLen < 2) {
+            throw new IllegalArgumentException("max sequence length must be at least 2 (the special tokens), got "
+                    + maxSeqLen);
+        }
         if (maxSeqLen > limit) {
             throw new IllegalArgumentException("max sequence length " + maxSeqLen + " exceeds the model's "
                     + limit + " positions");
@@ -199,11 +216,17 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
     }
 
 
+    /** Writes a model directory with the default serving contract ({@link ServingContract#defaultFor}). */
+    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson) throws IOException {
+        return write(dir, weights, tokenizerJson, ServingContract.defaultFor(weights.config()));
+    }
+
     /**
      * Writes a model directory atomically: everything goes to a sibling temp directory that is renamed into
      * place, so readers never see half a model.
      */
-    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson) throws IOException {
+    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, ServingContract serving)
+            throws IOException {
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path temp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
@@ -215,6 +238,7 @@ public record ModelDirectory(Path dir, DeeBertConfig config) {
             weights.config().write(temp.resolve(CONFIG));
             SafeTensorsFile.write(weights.toNamedList(), temp.resolve(WEIGHTS));
             Files.copy(tokenizerJson, temp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            serving.write(temp);
             // Checked before the rename, so that a model that would not open never replaces a good one.
             open(temp).tokenizer(2).close();
         } catch (IOException | RuntimeException e) {

@@ -126,13 +126,16 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         }
 
         private Row predictionRow(Row in, Prediction p, String error) {
-            List<Object> values = new ArrayList<>(ScoreSchemas.PREDICTIONS.size() + spec.passThrough().size() + 1);
-            values.add(spec.runId());
-            values.add(in.getString(0));
+            NamedRow prediction = new NamedRow(ScoreSchemas.PREDICTIONS)
+                    .set("run_id", spec.runId())
+                    .set("id", in.getString(0))
+                    .set("model_sha256", spec.modelSha256())
+                    .set("threshold", spec.threshold())
+                    .set("max_seq_len", spec.maxSeqLen())
+                    .set("precision", spec.precision().toString());
             if (p == null) {
                 stats.failed();
-                values.addAll(Arrays.asList(null, null, null, null, null, null, null, null));
-                values.add(error == null ? "not scored" : error);
+                prediction.set("error", error == null ? "not scored" : error);
             } else {
                 stats.scored(p.numTokens(), p.exitLayer(), p.layersComputed());
                 float[] probabilities = p.probabilities();
@@ -141,12 +144,14 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 for (int c = 0; c < boxed.length; c++) {
                     boxed[c] = probabilities[c];
                 }
-                values.addAll(Arrays.asList(spec.labels().get(p.labelIndex()), p.labelIndex(),
-                        probabilities[p.labelIndex()], boxed, p.entropy(), p.exitLayer(), p.numTokens(),
-                        p.truncated(), null));
+                prediction.set("label", spec.labels().get(p.labelIndex())).set("label_index", p.labelIndex())
+                        .set("confidence", probabilities[p.labelIndex()]).set("probabilities", boxed)
+                        .set("entropy", p.entropy()).set("exit_layer", p.exitLayer())
+                        .set("num_tokens", p.numTokens()).set("truncated", p.truncated());
             }
-            values.add(spec.modelSha256());
-            values.add(spec.threshold());
+            // Pass-through columns follow the predictions' own, then the (null) stats column. They are taken by
+            // position: a kept column may share its name with the scorer's id or text.
+            List<Object> values = new ArrayList<>(Arrays.asList(prediction.values()));
             for (int c = 0; c < spec.passThrough().size(); c++) {
                 values.add(in.get(ScoreSchemas.INPUT.size() + c));
             }

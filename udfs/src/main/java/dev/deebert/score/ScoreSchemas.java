@@ -24,7 +24,16 @@ public final class ScoreSchemas {
             .add("text", StringType, true)
             .add("text_b", StringType, true);
 
-    public static final StructType PREDICTIONS = new StructType()
+    /**
+     * How a run tokenized and computed: tokens per row and precision. Added after the first tables were
+     * written, hence nullable: an existing table gets these columns, null in its older rows, before a run
+     * writes to it.
+     */
+    public static final StructType SERVING = new StructType()
+            .add("max_seq_len", IntegerType, true)
+            .add("precision", StringType, true);
+
+    public static final StructType PREDICTIONS = followedBy(new StructType()
             .add("run_id", StringType, false)
             .add("id", StringType, false)
             .add("label", StringType, true)
@@ -37,7 +46,7 @@ public final class ScoreSchemas {
             .add("truncated", BooleanType, true)
             .add("error", StringType, true)
             .add("model_sha256", StringType, false)
-            .add("threshold", DoubleType, false);
+            .add("threshold", DoubleType, false), SERVING);
 
     public static final StructType PARTITION_STATS = new StructType()
             .add("run_id", StringType, false)
@@ -58,6 +67,14 @@ public final class ScoreSchemas {
             .add("host", StringType, true)
             .add("device", StringType, false)
             .add("precision", StringType, false);
+
+    /** The columns of {@code schema}, then those of {@code more}. */
+    public static StructType followedBy(StructType schema, StructType more) {
+        for (StructField field : more.fields()) {
+            schema = schema.add(field);
+        }
+        return schema;
+    }
 
     /**
      * Predictions with the pass-through columns of {@code input} appended. A pass-through column named like

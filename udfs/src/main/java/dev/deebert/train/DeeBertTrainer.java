@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.Entropy;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.ServingContract;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -137,7 +138,8 @@ public final class DeeBertTrainer {
                 int steps = plan.settings(stage).totalSteps(in.train().size());
                 checkpoint.save(new Checkpoint.State(fingerprint, stage, steps, steps, reports), parameters, null);
             }
-            ModelDirectory.write(in.out(), parameters.weights(), in.backbone().tokenizerFile());
+            ModelDirectory.write(in.out(), parameters.weights(), in.backbone().tokenizerFile(),
+                    ServingContract.trained(in.maxSeqLen()));
             TrainingReport report = new TrainingReport(in.backbone().dir().toString(), in.labels().names(),
                     in.labels().positiveIndex() < 0 ? null : in.labels().names().get(in.labels().positiveIndex()),
                     in.train().size(), in.dev().size(), in.maxSeqLen(), plan.seed(), reports);

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 
+import dev.deebert.score.ScoreSchemas;
 import io.delta.tables.DeltaTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +21,18 @@ import org.apache.spark.sql.types.StructType;
  */
 public record AnalysisTables(Path root) {
     /**
+     * How a sweep ran, which calibrate records with its operating points: precision and tokens per row
+     * ({@link ScoreSchemas#SERVING}) and rows per batch. Added after the first sweeps were written, hence
+     * nullable; an existing sweep table gets them (null in its older runs) before a sweep writes to it.
+     */
+    public static final StructType SWEEP_SETTINGS = ScoreSchemas.SERVING.add("batch_size", IntegerType, true);
+
+    /**
      * One row per (run_id, threshold). Quality is accuracy/F1 in [0, 1]; quality_drop is in accuracy points
      * (100 x (accuracy at S=0 - accuracy at S)); savings are fractions of the encoder layers (expected) or of
      * the model time at S=0 (actual, only with --measure-time).
      */
-    public static final StructType SWEEP = new StructType()
+    public static final StructType SWEEP = ScoreSchemas.followedBy(new StructType()
             .add("run_id", StringType, false)
             .add("threshold", DoubleType, false)
             .add("rows", LongType, false)
@@ -39,7 +47,7 @@ public record AnalysisTables(Path root) {
             .add("actual_saving", DoubleType, true)
             .add("model_sha256", StringType, false)
             .add("data_path", StringType, false)
-            .add("swept_at", TimestampType, false);
+            .add("swept_at", TimestampType, false), SWEEP_SETTINGS);
 
     /**
      * Long format, one row per (run_id, threshold, layer): the share of rows leaving after that layer at

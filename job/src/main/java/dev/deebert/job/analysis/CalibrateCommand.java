@@ -40,16 +40,18 @@ public final class CalibrateCommand implements Callable<Integer> {
     public Integer call() {
         CalibrationRequest request = new CalibrationRequest(sweep, runId, model,
                 maxDrops.stream().mapToDouble(Double::doubleValue).toArray(), bootstrap, seed);
-        OperatingPoints points = new Calibration(Sessions.getOrCreate("deebert calibrate")).run(request);
+        OperatingPoints.Calibrated points = new Calibration(Sessions.getOrCreate("deebert calibrate")).run(request);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("sweep %s (%d rows), accuracy at S=0 %.4f%n", points.sweep().runId(), points.sweep().rows(),
+        out.printf("sweep %s (%d rows, %s at %d tokens, batch %d), accuracy at S=0 %.4f%n", points.sweep().runId(),
+                points.sweep().rows(), points.precision(), points.maxSeqLen(), points.batchSize(),
                 points.referenceAccuracy());
         for (OperatingPoints.Point p : points.points()) {
             out.printf("max drop %.2f pts: S=%.4g, accuracy %.4f, drop %.2f pts (95%% CI %.2f..%.2f), saving %.1f%%%n",
                     p.maxDrop(), p.threshold(), p.accuracy(), p.drop(), p.dropCi95()[0], p.dropCi95()[1],
                     100 * p.expectedSaving());
         }
-        out.printf("wrote %s%n", model.resolve(OperatingPoints.FILE));
+        out.printf("wrote %s (score runs at %s and %d tokens use these points)%n", model.resolve(OperatingPoints.FILE),
+                points.precision(), points.maxSeqLen());
         out.flush();
         return 0;
     }

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.deebert.analysis.SweepCounts;
 import dev.deebert.model.ModelDirectory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -26,7 +27,8 @@ public final class Calibration {
         this.spark = spark;
     }
 
-    public OperatingPoints run(CalibrationRequest request) {
+    /** Calibrates and writes the model's deebert.json; returns the points of the sweep's precision and length. */
+    public OperatingPoints.Calibrated run(CalibrationRequest request) {
         AnalysisTables tables = new AnalysisTables(request.sweepRoot().toAbsolutePath());
         if (!AnalysisTables.isTable(spark, tables.sweep()) || !AnalysisTables.isTable(spark, tables.sweepRows())) {
             throw new IllegalArgumentException("--sweep " + request.sweepRoot() + " has no sweep and sweep_rows tables;"
@@ -41,6 +43,13 @@ public final class Calibration {
                     + all.select("run_id").distinct().collectAsList().stream().map(r -> r.getString(0)).toList() + ")");
         }
         Row reference = sweep.get(0);
+        List<String> columns = Arrays.asList(reference.schema().fieldNames());
+        if (!Arrays.stream(AnalysisTables.SWEEP_SETTINGS.fieldNames())
+                .allMatch(c -> columns.contains(c) && !reference.isNullAt(reference.fieldIndex(c)))) {
+            throw new IllegalArgumentException("sweep " + runId + " was written before sweeps recorded their precision,"
+                    + " sequence length and batch size, so its thresholds cannot be tied to a score run; run deebert"
+                    + " sweep again");
+        }
         ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath());
         String sha = model.weightsSha256();
         if (!sha.equals(reference.getAs("model_sha256"))) {
@@ -66,11 +75,12 @@ public final class Calibration {
                     point.getAs("quality_drop"), interval, request.bootstrap(), request.seed(),
                     point.getAs("expected_saving"), point.getAs("actual_saving")));
         }
-        OperatingPoints result = new OperatingPoints(OperatingPoints.FORMAT, sha,
+        OperatingPoints.Calibrated calibrated = new OperatingPoints.Calibrated(reference.getAs("precision"),
+                reference.getAs("max_seq_len"), reference.getAs("batch_size"),
                 new OperatingPoints.Sweep(runId, tables.root().toString(), reference.getAs("data_path"), rows),
                 reference.getAs("accuracy"), points);
-        result.write(model.dir());
-        return result;
+        OperatingPoints.merge(model.dir(), sha, calibrated).write(model.dir());
+        return calibrated;
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.deebert.job.analysis;
 
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
+import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -54,11 +56,12 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = Precision.DEFAULT,
+            description = "fp32 or bf16; score's default too (default: ${DEFAULT-VALUE}).")
     String precision;
 
-    @Option(names = "--max-seq-len", defaultValue = "128", description = "Tokens per row (default: ${DEFAULT-VALUE}).")
-    int maxSeqLen;
+    @Option(names = "--max-seq-len", description = "Tokens per row (default: the model's serving.json).")
+    Integer maxSeqLen;
 
     @Option(names = "--measure-time",
             description = "Also run the real early exit at every threshold and time it (actual_saving).")
@@ -70,10 +73,11 @@ public final class SweepCommand implements Callable<Integer> {
                 : InputFormat.parse(format), idCol, textCol, labelCol, output,
                 thresholds.stream().mapToDouble(Double::doubleValue).toArray(),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize, Precision.parse(precision), maxSeqLen, measureTime);
+                batchSize, Precision.parse(precision), MaxSeqLen.of(spec, maxSeqLen, ModelDirectory.open(model)), measureTime);
         SweepPoint[] points = new SweepJob(Sessions.getOrCreate("deebert sweep")).run(request);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("sweep %s: %d rows%n", request.runId(), points[0].rows());
+        out.printf("sweep %s: %d rows, %s at %d tokens, batch %d%n", request.runId(), points[0].rows(),
+                request.precision(), request.maxSeqLen(), request.batchSize());
         out.printf("%9s %9s %9s %9s %9s %9s%n", "S", "accuracy", "drop_pts", "saving", "mean_exit", "actual");
         for (SweepPoint p : points) {
             out.printf("%9.4g %9.4f %9.2f %8.1f%% %9.2f %9s%n", p.threshold(), p.accuracy(), p.qualityDrop(),

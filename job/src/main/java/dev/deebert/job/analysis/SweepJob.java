@@ -20,6 +20,7 @@ import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -59,10 +61,12 @@ public final class SweepJob {
                 request.maxSeqLen(), List.of());
 
         AnalysisTables tables = new AnalysisTables(request.output().toAbsolutePath());
-        new RunTables(tables.root()).checkWritable(spark, Map.of(tables.sweep(), AnalysisTables.SWEEP,
-                tables.layerwise(), AnalysisTables.LAYERWISE, tables.sweepRows(), AnalysisSchemas.SWEEP_ROWS));
+        Map<Path, StructType> schemas = Map.of(tables.sweep(), AnalysisTables.SWEEP,
+                tables.layerwise(), AnalysisTables.LAYERWISE, tables.sweepRows(), AnalysisSchemas.SWEEP_ROWS);
+        new RunTables(tables.root()).checkWritable(spark, schemas, AnalysisTables.SWEEP_SETTINGS);
         Dataset<Row> input = labeledInput(request, labels).persist(StorageLevel.MEMORY_AND_DISK());
         try {
+            RunTables.addMissingColumns(spark, schemas, AnalysisTables.SWEEP_SETTINGS);
             describeJob(request, "trace every layer");
             RunTables.replaceRun(input.mapPartitions(new PartitionTracer(spec), Encoders.row(AnalysisSchemas.SWEEP_ROWS)),
                     tables.sweepRows(), request.runId(), true);
@@ -153,7 +157,7 @@ public final class SweepJob {
                        SweepCounts counts, List<String> labels) {
         Timestamp sweptAt = Timestamp.from(Instant.now());
         String dataPath = request.data().toAbsolutePath().toString();
-        List<Row> sweep = Arrays.stream(points).map(p -> p.toRow(request.runId(), modelSha256, dataPath, sweptAt)).toList();
+        List<Row> sweep = Arrays.stream(points).map(p -> p.toRow(request, modelSha256, dataPath, sweptAt)).toList();
         int positive = TracedRows.positiveLabel(labels);
         List<Row> layerwise = new ArrayList<>();
         for (int t = 0; t < points.length; t++) {

@@ -5,7 +5,7 @@ import dev.deebert.analysis.SweepCounts;
 import java.sql.Timestamp;
 import java.util.Arrays;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import dev.deebert.score.NamedRow;
 
 /**
  * One threshold's figures of a sweep (a row of {@link AnalysisTables#SWEEP} without the run's columns).
@@ -49,9 +49,16 @@ public record SweepPoint(double threshold, long rows, double accuracy, double ma
         return points;
     }
 
-    Row toRow(String runId, String modelSha256, String dataPath, Timestamp sweptAt) {
-        return RowFactory.create(runId, threshold, rows, accuracy, macroF1, positiveF1, qualityDrop, expectedSaving,
-                meanExitLayer, Arrays.stream(exitHistogram).boxed().toArray(Long[]::new), measuredMs, actualSaving,
-                modelSha256, dataPath, sweptAt);
+    /** The {@link AnalysisTables#SWEEP} row; {@code request} says how the sweep ran. */
+    Row toRow(SweepRequest request, String modelSha256, String dataPath, Timestamp sweptAt) {
+        return new NamedRow(AnalysisTables.SWEEP).set("run_id", request.runId()).set("threshold", threshold)
+                .set("rows", rows).set("accuracy", accuracy).set("macro_f1", macroF1).set("positive_f1", positiveF1)
+                .set("quality_drop", qualityDrop).set("expected_saving", expectedSaving)
+                .set("mean_exit_layer", meanExitLayer)
+                .set("exit_histogram", Arrays.stream(exitHistogram).boxed().toArray(Long[]::new))
+                .set("measured_ms", measuredMs).set("actual_saving", actualSaving).set("model_sha256", modelSha256)
+                .set("data_path", dataPath).set("swept_at", sweptAt).set("max_seq_len", request.maxSeqLen())
+                .set("precision", request.precision().toString()).set("batch_size", request.batchSize())
+                .toRow();
     }
 }

@@ -5,10 +5,11 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 
+import dev.deebert.score.NamedRow;
+import dev.deebert.score.ScoreSchemas;
 import java.sql.Timestamp;
 import java.time.Instant;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -16,14 +17,17 @@ import org.apache.spark.sql.types.StructType;
  * {@code finished_at} date a run for per-day cost views; its {@code partition_stats} rows carry its run id.
  *
  * @param mode {@link #BATCH} or {@link #INCREMENTAL}
+ * @param maxSeqLen tokens per row the run tokenized to
+ * @param precision fp32 or bf16
  * @param batches micro-batches an incremental run executed (replays of a crashed run's last one included);
  *     null for batch runs
  * @param rows rows this run scored, rescored rows included
  * @param rowsRescored rows an incremental run scored again because their model changed; null for batch runs
  */
 public record RunRecord(String runId, String mode, Instant startedAt, Instant finishedAt, String modelDir,
-                        String modelSha256, double threshold, String config, Long batches, long rows,
-                        long rowsFailed, Long rowsRescored, double expectedSaving, String status) {
+                        String modelSha256, double threshold, int maxSeqLen, String precision, String config,
+                        Long batches, long rows, long rowsFailed, Long rowsRescored, double expectedSaving,
+                        String status) {
     public static final String RUNNING = "running";
     public static final String SUCCEEDED = "succeeded";
     public static final String FAILED = "failed";
@@ -31,7 +35,7 @@ public record RunRecord(String runId, String mode, Instant startedAt, Instant fi
     public static final String BATCH = "batch";
     public static final String INCREMENTAL = "incremental";
 
-    public static final StructType SCHEMA = new StructType()
+    public static final StructType SCHEMA = ScoreSchemas.followedBy(new StructType()
             .add("run_id", StringType, false)
             .add("mode", StringType, false)
             .add("started_at", TimestampType, false)
@@ -45,24 +49,29 @@ public record RunRecord(String runId, String mode, Instant startedAt, Instant fi
             .add("rows_failed", LongType, true)
             .add("rows_rescored", LongType, true)
             .add("expected_saving", DoubleType, true)
-            .add("status", StringType, false);
+            .add("status", StringType, false), ScoreSchemas.SERVING);
 
     /** The row of a run that has just started. */
     public static RunRecord started(String runId, String mode, String modelDir, String modelSha256, double threshold,
-                                    String config) {
-        return new RunRecord(runId, mode, Instant.now(), null, modelDir, modelSha256, threshold, config, null, 0, 0,
-                null, 0, RUNNING);
+                                    int maxSeqLen, String precision, String config) {
+        return new RunRecord(runId, mode, Instant.now(), null, modelDir, modelSha256, threshold, maxSeqLen, precision,
+                config, null, 0, 0, null, 0, RUNNING);
     }
 
     public RunRecord finished(String outcome, ScoreSummary totals) {
-        return new RunRecord(runId, mode, startedAt, Instant.now(), modelDir, modelSha256, threshold, config,
-                totals.batches(), totals.rows(), totals.rowsFailed(), totals.rowsRescored(), totals.expectedSaving(),
-                outcome);
+        return new RunRecord(runId, mode, startedAt, Instant.now(), modelDir, modelSha256, threshold, maxSeqLen,
+                precision, config, totals.batches(), totals.rows(), totals.rowsFailed(), totals.rowsRescored(),
+                totals.expectedSaving(), outcome);
     }
 
     public Row toRow() {
-        return RowFactory.create(runId, mode, Timestamp.from(startedAt),
-                finishedAt == null ? null : Timestamp.from(finishedAt), modelDir, modelSha256, threshold, config,
-                batches, rows, rowsFailed, rowsRescored, expectedSaving, status);
+        return new NamedRow(SCHEMA).set("run_id", runId).set("mode", mode)
+                .set("started_at", Timestamp.from(startedAt))
+                .set("finished_at", finishedAt == null ? null : Timestamp.from(finishedAt))
+                .set("model_dir", modelDir).set("model_sha256", modelSha256).set("threshold", threshold)
+                .set("max_seq_len", maxSeqLen).set("precision", precision).set("config", config)
+                .set("batches", batches).set("rows", rows).set("rows_failed", rowsFailed)
+                .set("rows_rescored", rowsRescored).set("expected_saving", expectedSaving).set("status", status)
+                .toRow();
     }
 }

@@ -46,9 +46,10 @@ public record RunTables(Path root) {
 
     /**
      * Fails before any work when a table path holds something that is not a Delta table, or a Delta table
-     * whose columns differ from what this run would write.
+     * whose columns differ from what this run would write. A table may lack columns of {@code addedLater}
+     * (written before they existed): {@link #addMissingColumns} gives them to it.
      */
-    public void checkWritable(SparkSession spark, Map<Path, StructType> schemas) {
+    public void checkWritable(SparkSession spark, Map<Path, StructType> schemas, StructType addedLater) {
         if (Files.exists(root) && !Files.isDirectory(root)) {
             throw new IllegalArgumentException("--output " + root + " is a file, not a directory");
         }
@@ -60,12 +61,48 @@ public record RunTables(Path root) {
             if (!DeltaTable.isDeltaTable(spark, table.toAbsolutePath().toString())) {
                 throw new IllegalArgumentException(table + " exists but is not a Delta table; choose another --output");
             }
-            StructType existing = spark.read().format("delta").load(table.toAbsolutePath().toString()).schema();
-            if (!sameColumns(existing, e.getValue())) {
+            StructType existing = schemaOf(spark, table);
+            StructType evolved = existing;
+            for (StructField field : missingAddedLater(existing, e.getValue(), addedLater).fields()) {
+                evolved = evolved.add(field);
+            }
+            if (!sameColumns(evolved, e.getValue())) {
                 throw new IllegalArgumentException(table + " has columns " + existing.simpleString()
                         + " but this run writes " + e.getValue().simpleString() + "; choose another --output");
             }
         }
+    }
+
+    /**
+     * Adds to each existing table the columns of {@code addedLater} it lacks (nullable, so its older rows read
+     * null there), in one Delta commit per table. On the driver, after {@link #checkWritable} and before any
+     * task writes: a task's write must find the columns it writes.
+     */
+    public static void addMissingColumns(SparkSession spark, Map<Path, StructType> schemas, StructType addedLater) {
+        schemas.forEach((table, schema) -> {
+            if (Files.exists(table.resolve("_delta_log"))) {
+                StructType missing = missingAddedLater(schemaOf(spark, table), schema, addedLater);
+                if (missing.size() > 0) {
+                    spark.sql("ALTER TABLE delta.`" + table.toAbsolutePath() + "` ADD COLUMNS ("
+                            + missing.toDDL() + ")");
+                }
+            }
+        });
+    }
+
+    /** The columns of {@code addedLater} that {@code schema} has and {@code existing} lacks. */
+    private static StructType missingAddedLater(StructType existing, StructType schema, StructType addedLater) {
+        StructType missing = new StructType();
+        for (StructField field : addedLater.fields()) {
+            if (schema.getFieldIndex(field.name()).isDefined() && existing.getFieldIndex(field.name()).isEmpty()) {
+                missing = missing.add(field);
+            }
+        }
+        return missing;
+    }
+
+    private static StructType schemaOf(SparkSession spark, Path table) {
+        return spark.read().format("delta").load(table.toAbsolutePath().toString()).schema();
     }
 
     private static boolean sameColumns(StructType a, StructType b) {
@@ -81,7 +118,6 @@ public record RunTables(Path root) {
         return true;
     }
 
-    /** Replaces {@code runId}'s rows of {@code table} with {@code rows} in one commit. */
     /**
      * Creates each missing table, empty, before any task writes: tasks put their files into the table
      * directory before the commit, so a driver killed during the first run would otherwise leave a plain
@@ -100,6 +136,7 @@ public record RunTables(Path root) {
         });
     }
 
+    /** Replaces {@code runId}'s rows of {@code table} with {@code rows} in one commit. */
     public static void replaceRun(Dataset<Row> rows, Path table, String runId, boolean partitionByRun) {
         var writer = rows.write().format("delta").mode("overwrite")
                 .option("replaceWhere", "run_id = '" + runId + "'");

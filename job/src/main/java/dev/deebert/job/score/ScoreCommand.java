@@ -1,6 +1,7 @@
 package dev.deebert.job.score;
 
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.model.ModelDirectory;
@@ -50,14 +51,19 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output root of the Delta tables.")
     Path output;
 
-    @Option(names = "--threshold", description = "Entropy threshold S; 0 runs the full model; `auto` takes the"
-            + " strictest operating point of the model's deebert.json (written by calibrate)"
-            + " (default: deebert.score.threshold in conf/deebert.properties).")
+    @Option(names = "--threshold", description = "Entropy threshold S, used as given; 0 runs the full model."
+            + " Default auto: the strictest operating point that calibrate wrote into the model's deebert.json for"
+            + " this --precision and --max-seq-len; without one the run is refused (see --allow-uncalibrated).")
     String threshold;
 
     @Option(names = "--operating-point", description = "Quality budget in accuracy points (e.g. 0.5 or 2): take the"
-            + " threshold that calibrate chose for it from the model's deebert.json. Overrides --threshold.")
+            + " threshold that calibrate chose for it at this --precision and --max-seq-len from the model's"
+            + " deebert.json.")
     Double operatingPoint;
+
+    @Option(names = "--allow-uncalibrated", description = "When the model has no operating points for this"
+            + " --precision and --max-seq-len, run the full model (S=0: no early exit) instead of refusing.")
+    boolean allowUncalibrated;
 
     @Option(names = "--run-id", description = "Run id; rerunning a batch run's id replaces that run's rows."
             + " An incremental run's id must be new (default: score-<time>, incr-<time>-<random> with --incremental).")
@@ -84,33 +90,40 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = Precision.DEFAULT,
+            description = "fp32 or bf16 (default: ${DEFAULT-VALUE}, as sweep's).")
     String precision;
 
     @Option(names = "--partitions", defaultValue = "0",
             description = "Partitions to score in (default: the input's, at least Spark's default parallelism).")
     int partitions;
 
-    @Option(names = "--max-seq-len", defaultValue = "128", description = "Tokens per row (default: ${DEFAULT-VALUE}).")
-    int maxSeqLen;
+    @Option(names = "--max-seq-len", description = "Tokens per row (default: the model's serving.json, i.e. the"
+            + " length it was trained at).")
+    Integer maxSeqLen;
 
     @Override
     public Integer call() {
+        ModelDirectory dir = ModelDirectory.open(model);
+        Precision chosen = Precision.parse(precision);
+        int seqLen = MaxSeqLen.of(spec, maxSeqLen, dir);
         ScoreRequest request = new ScoreRequest(model, input,
                 format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
-                keepCols, output, threshold(), runId != null ? runId : defaultRunId(), batchSize,
-                Precision.parse(precision), partitions, maxSeqLen, incremental());
+                keepCols, output, threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize,
+                chosen, partitions, seqLen, incremental());
         ScoreSummary summary = new ScoreJob(Sessions.getOrCreate("deebert score")).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
     }
 
-    /** The threshold asked for: a number, or a calibrated operating point of this very model. */
-    private double threshold() {
-        if (operatingPoint == null && !"auto".equals(threshold)) {
-            if (threshold == null) {
-                throw new IllegalArgumentException("--threshold is required (or set deebert.score.threshold in "
-                        + "conf/deebert.properties)");
+    /**
+     * The threshold asked for: a number as given, else an operating point calibrated for this very model,
+     * precision and length (the full model with --allow-uncalibrated when there is none).
+     */
+    private double threshold(ModelDirectory dir, Precision chosen, int seqLen) {
+        if (threshold != null && !"auto".equals(threshold)) {
+            if (operatingPoint != null) {
+                throw new IllegalArgumentException("give --threshold S or --operating-point D, not both");
             }
             try {
                 return Double.parseDouble(threshold);
@@ -118,9 +131,17 @@ public final class ScoreCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--threshold must be a number or auto, got '" + threshold + "'");
             }
         }
-        OperatingPoints points = OperatingPoints.read(model);
-        points.checkModel(ModelDirectory.open(model).weightsSha256());
-        return operatingPoint != null ? points.threshold(operatingPoint) : points.auto().threshold();
+        try {
+            OperatingPoints.Calibrated points = OperatingPoints.lookup(dir.dir(), dir.weightsSha256(), chosen, seqLen);
+            return operatingPoint != null ? points.threshold(operatingPoint) : points.auto().threshold();
+        } catch (OperatingPoints.Uncalibrated e) {
+            if (!allowUncalibrated) {
+                throw e;
+            }
+            spec.commandLine().getErr().println("deebert score: " + e.reason()
+                    + "; --allow-uncalibrated: running the full model (S=0)");
+            return 0;
+        }
     }
 
     private ScoreRequest.Incremental incremental() {

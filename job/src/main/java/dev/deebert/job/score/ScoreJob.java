@@ -48,13 +48,14 @@ public final class ScoreJob {
         RunTables tables = new RunTables(request.output().toAbsolutePath());
         Map<Path, StructType> schemas = Map.of(tables.predictions(), predictionSchema,
                 tables.partitionStats(), ScoreSchemas.PARTITION_STATS, tables.runs(), RunRecord.SCHEMA);
-        tables.checkWritable(spark, schemas);
+        tables.checkWritable(spark, schemas, ScoreSchemas.SERVING);
         String mode = request.isIncremental() ? RunRecord.INCREMENTAL : RunRecord.BATCH;
         tables.checkRunIdFree(spark, request.runId(), mode);
+        RunTables.addMissingColumns(spark, schemas, ScoreSchemas.SERVING);
         tables.createMissing(spark, schemas);
 
         RunRecord run = RunRecord.started(request.runId(), mode, model.dir().toString(), spec.modelSha256(),
-                request.threshold(), describe(request));
+                request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request));
         writeRun(tables, run);
         Scoring scoring = new Scoring(spark, spec, predictionSchema, request.partitions());
         IncrementalScoring incremental = request.isIncremental()

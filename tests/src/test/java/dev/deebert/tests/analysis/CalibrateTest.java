@@ -2,23 +2,41 @@ package dev.deebert.tests.analysis;
 
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deebert.analysis.ExitTrace;
 import dev.deebert.job.DeeBertMain;
+import dev.deebert.job.analysis.AnalysisTables;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,11 +68,14 @@ class CalibrateTest {
     @Test
     void picksTheLargestSavingWithinEachBudgetAndWritesDeebertJson() {
         assertEquals("0", calibrate(model, "--bootstrap", "1000", "--seed", "7"));
-        OperatingPoints points = OperatingPoints.read(model);
+        OperatingPoints file = OperatingPoints.read(model);
+        OperatingPoints.Calibrated points = file.find(Precision.FP32, LabeledCorpus.MAX_SEQ_LEN);
         List<Row> sweep = spark.read().format("delta").load(root.resolve("sweep").toString())
                 .filter(col("run_id").equalTo(LabeledCorpus.RUN)).collectAsList();
 
-        assertEquals(ModelDirectory.open(model).weightsSha256(), points.modelSha256());
+        assertEquals(ModelDirectory.open(model).weightsSha256(), file.modelSha256());
+        assertEquals(List.of("fp32", LabeledCorpus.MAX_SEQ_LEN, LabeledCorpus.BATCH_SIZE),
+                List.of(points.precision(), points.maxSeqLen(), points.batchSize()), "how the sweep ran");
         assertEquals(LabeledCorpus.RUN, points.sweep().runId());
         assertEquals(LabeledCorpus.ROWS, points.sweep().rows());
         assertEquals(LabeledCorpus.data().toAbsolutePath().toString(), points.sweep().dataPath());
@@ -88,7 +109,7 @@ class CalibrateTest {
     @Test
     void dropIntervalMatchesResamplingRows() {
         assertEquals("0", calibrate(model, "--bootstrap", "2000", "--seed", "1"));
-        OperatingPoints.Point point = OperatingPoints.read(model).point(100);
+        OperatingPoints.Point point = calibrated(model, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN).point(100);
         ExitPolicy policy = ExitPolicy.uniform(point.threshold(), LabeledCorpus.LAYERS);
         int[] d = spark.read().format("delta").load(root.resolve("sweep_rows").toString())
                 .filter(col("run_id").equalTo(LabeledCorpus.RUN)).collectAsList().stream().mapToInt(r -> {
@@ -112,28 +133,232 @@ class CalibrateTest {
         assertEquals(100.0 * Arrays.stream(d).sum() / d.length, point.drop(), 1e-9);
     }
 
+    private static OperatingPoints.Calibrated calibrated(Path modelDir, Precision precision, int maxSeqLen) {
+        OperatingPoints.Calibrated points = OperatingPoints.read(modelDir).find(precision, maxSeqLen);
+        assertNotNull(points, precision + " at " + maxSeqLen + " in " + modelDir);
+        return points;
+    }
+
+    /** A command's exit code and what it printed on stderr. */
+    private record Outcome(int exitCode, String err) {}
+
+    private static Outcome execute(String... args) {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            return new Outcome(DeeBertMain.execute(args), captured.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(stderr);
+        }
+    }
+
+    private static Outcome score(Path modelDir, Path out, String runId, String... options) {
+        List<String> args = new ArrayList<>(List.of("score", "--model", modelDir.toString(), "--input",
+                LabeledCorpus.data().toString(), "--id-col", "doc", "--keep-cols", "label", "--output", out.toString(),
+                "--run-id", runId));
+        args.addAll(List.of(options));
+        return execute(args.toArray(String[]::new));
+    }
+
+    private static Map<String, Row> runs(Path out) {
+        Map<String, Row> runs = new HashMap<>();
+        spark.read().format("delta").load(out.resolve("runs").toString()).collectAsList()
+                .forEach(r -> runs.put(r.getAs("run_id"), r));
+        return runs;
+    }
+
     /** score --operating-point / --threshold auto take the threshold calibrate wrote for this model. */
     @Test
     void scoreRunsAtTheCalibratedThreshold() {
         assertEquals("0", calibrate(model, "--bootstrap", "200"));
-        OperatingPoints points = OperatingPoints.read(model);
+        OperatingPoints.Calibrated points = calibrated(model, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN);
         Path out = tmp.resolve("scored");
         for (String[] choice : List.of(new String[] {"--operating-point", "100"}, new String[] {"--threshold", "auto"})) {
-            String runId = choice[0].substring(2);
-            assertEquals(0, DeeBertMain.execute("score", "--model", model.toString(), "--input",
-                    LabeledCorpus.data().toString(), "--id-col", "doc", "--output", out.toString(), "--max-seq-len",
-                    Integer.toString(LabeledCorpus.MAX_SEQ_LEN), "--run-id", runId, choice[0], choice[1]));
+            Outcome scored = score(model, out, choice[0].substring(2), "--precision", "fp32", "--max-seq-len",
+                    Integer.toString(LabeledCorpus.MAX_SEQ_LEN), choice[0], choice[1]);
+            assertEquals(0, scored.exitCode(), scored.err());
         }
-        List<Row> runs = spark.read().format("delta").load(out.resolve("runs").toString()).collectAsList();
-        for (Row run : runs) {
-            double expected = run.<String>getAs("run_id").equals("operating-point") ? points.threshold(100)
-                    : points.auto().threshold();
-            assertEquals(expected, run.<Double>getAs("threshold"), 0.0, run.toString());
-        }
+        Map<String, Row> runs = runs(out);
         assertEquals(2, runs.size());
+        assertEquals(points.threshold(100), runs.get("operating-point").<Double>getAs("threshold"), 0.0);
+        assertEquals(points.auto().threshold(), runs.get("threshold").<Double>getAs("threshold"), 0.0);
         assertEquals(2, DeeBertMain.execute("score", "--model", Fixtures.golden("bert").toString(), "--input",
                 LabeledCorpus.data().toString(), "--output", out.toString(), "--operating-point", "0.5"),
                 "a model without deebert.json");
+    }
+
+    /**
+     * Points of one precision and length are never used for another: score refuses with the commands that
+     * calibrate what it needs, unless told to run uncalibrated (the full model) or given a threshold.
+     */
+    @Test
+    void scoreRefusesAnotherPrecisionOrLengthsPoints() {
+        assertEquals("0", calibrate(model, "--bootstrap", "200"));
+        Path out = tmp.resolve("uncalibrated");
+        String len = Integer.toString(LabeledCorpus.MAX_SEQ_LEN);
+        Outcome bf16 = score(model, out, "bf16", "--max-seq-len", len);
+        assertEquals(2, bf16.exitCode(), bf16.err());
+        assertTrue(bf16.err().contains("has no operating points for bf16 at " + len + " tokens (calibrated: fp32 at "
+                + len + " tokens)"), bf16.err());
+        String sweepRoot = OperatingPoints.read(model).calibrations().get(0).sweep().output();
+        assertTrue(bf16.err().contains("calibrate with: deebert sweep --model " + model + " --data "
+                + LabeledCorpus.data().toAbsolutePath() + " --output " + sweepRoot + " --precision bf16 --max-seq-len "
+                + len + " && deebert calibrate --sweep " + sweepRoot + " --model " + model), bf16.err());
+        assertEquals(1, bf16.err().strip().lines().count(), "one line: " + bf16.err());
+        assertEquals(2, score(model, out, "longer", "--precision", "fp32", "--max-seq-len", "32").exitCode());
+        assertEquals(2, score(model, out, "budget", "--precision", "fp32", "--max-seq-len", "32",
+                "--operating-point", "100").exitCode());
+        assertEquals(2, score(model, out, "both", "--threshold", "0.3", "--operating-point", "100").exitCode());
+        assertFalse(Files.exists(out), "nothing written by a refused run");
+
+        assertEquals(0, score(model, out, "allowed", "--max-seq-len", len, "--allow-uncalibrated").exitCode());
+        assertEquals(0, score(model, out, "asked", "--max-seq-len", len, "--threshold", "1.07").exitCode());
+        Map<String, Row> runs = runs(out);
+        assertEquals(0.0, runs.get("allowed").<Double>getAs("threshold"), "uncalibrated: the full model");
+        assertEquals(1.07, runs.get("asked").<Double>getAs("threshold"), "a threshold runs as asked");
+        for (Row run : runs.values()) {
+            assertEquals("bf16", run.getAs("precision"));
+            assertEquals(LabeledCorpus.MAX_SEQ_LEN, run.<Integer>getAs("max_seq_len"));
+        }
+    }
+
+    /**
+     * The defaults of sweep, calibrate and score agree (bf16, the model's length, batch 32), so a score run
+     * at a swept threshold makes exactly the exit decisions the sweep derived: the same accuracy and expected
+     * saving, at the calibrated threshold (the largest saving, budget 100 points) and at every other. A second
+     * calibration of another precision and length is kept beside the first.
+     */
+    @Test
+    void atTheDefaultsScoreReproducesTheSweepItWasCalibratedOn() throws IOException {
+        Path modelDir = Fixtures.copyGoldenBert(tmp.resolve("defaults-model"));
+        int length = ModelDirectory.open(modelDir).serving().maxSeqLen();
+        Path sweepRoot = tmp.resolve("defaults-sweep");
+        double[] swept = {0, 1.04, 1.07, 1.09};
+        String thresholds = Arrays.stream(swept).mapToObj(Double::toString).collect(Collectors.joining(","));
+        assertEquals(0, execute("sweep", "--model", modelDir.toString(), "--data", LabeledCorpus.data().toString(),
+                "--id-col", "doc", "--output", sweepRoot.toString(), "--run-id", "defaults", "--thresholds",
+                thresholds).exitCode());
+        assertEquals(0, execute("calibrate", "--sweep", sweepRoot.toString(), "--model", modelDir.toString(),
+                "--max-drop", "100", "--bootstrap", "200").exitCode());
+        assertEquals(0, execute("calibrate", "--sweep", root.toString(), "--model", modelDir.toString(),
+                "--bootstrap", "200").exitCode());
+        assertEquals(2, OperatingPoints.read(modelDir).calibrations().size(), "each precision and length kept");
+        OperatingPoints.Calibrated points = calibrated(modelDir, Precision.BF16, length);
+        assertEquals(List.of(32, 1), List.of(points.batchSize(), points.points().size()));
+        assertEquals(2, calibrated(modelDir, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN).points().size(),
+                "calibrate's own --max-drop default, 0.5 and 2");
+
+        Path out = tmp.resolve("defaults-scored");
+        Outcome calibratedRun = score(modelDir, out, "calibrated");
+        assertEquals(0, calibratedRun.exitCode(), calibratedRun.err());
+        Map<String, Double> runAt = new LinkedHashMap<>(Map.of("calibrated", points.auto().threshold()));
+        for (double threshold : swept) {
+            if (threshold != points.auto().threshold()) {
+                runAt.put("s" + threshold, threshold);
+                assertEquals(0, score(modelDir, out, "s" + threshold, "--threshold", Double.toString(threshold))
+                        .exitCode());
+            }
+        }
+
+        Map<String, Row> runs = runs(out);
+        Map<String, Map<String, Row>> predictions = new HashMap<>();
+        spark.read().format("delta").load(out.resolve("predictions").toString()).collectAsList()
+                .forEach(r -> predictions.computeIfAbsent(r.getAs("run_id"), k -> new HashMap<>()).put(r.getAs("id"), r));
+        List<Row> traced = spark.read().format("delta").load(sweepRoot.resolve("sweep_rows").toString()).collectAsList();
+        Map<Double, Row> sweep = new HashMap<>();
+        spark.read().format("delta").load(sweepRoot.resolve("sweep").toString()).collectAsList()
+                .forEach(r -> sweep.put(r.getAs("threshold"), r));
+
+        assertEquals(swept.length, runs.size());
+        assertTrue(points.auto().threshold() > 0, "the calibrated run exits early");
+        for (Map.Entry<String, Double> e : runAt.entrySet()) {
+            Row run = runs.get(e.getKey());
+            double threshold = e.getValue();
+            assertEquals(threshold, run.<Double>getAs("threshold"), 0.0);
+            assertEquals(List.of("bf16", length), List.of(run.getAs("precision"), run.getAs("max_seq_len")));
+            Map<String, Row> scored = predictions.get(e.getKey());
+            ExitPolicy policy = ExitPolicy.uniform(threshold, LabeledCorpus.LAYERS);
+            for (Row row : traced) {
+                Row prediction = scored.get(row.<String>getAs("id"));
+                assertEquals(ExitTrace.of(row).exitLayer(policy), prediction.<Integer>getAs("exit_layer"),
+                        row.getAs("id") + " at S=" + threshold);
+            }
+            long right = scored.values().stream().filter(r -> r.getAs("label").equals(r.getAs("input_label"))).count();
+            Row point = sweep.get(threshold);
+            assertEquals(point.<Double>getAs("accuracy"), (double) right / LabeledCorpus.ROWS, 0.0, "S=" + threshold);
+            assertEquals(point.<Double>getAs("expected_saving"), run.<Double>getAs("expected_saving"), 0.0,
+                    "S=" + threshold);
+        }
+    }
+
+    /**
+     * deebert.json of format 1 did not record the precision and length it was swept at: score refuses it and
+     * calibrate replaces it.
+     */
+    @Test
+    void formatOneFilesAreNeverUsedAndCalibrateReplacesThem() throws IOException {
+        Path modelDir = Fixtures.copyGoldenBert(tmp.resolve("format-1-model"));
+        String sha = ModelDirectory.open(modelDir).weightsSha256();
+        Files.writeString(modelDir.resolve(OperatingPoints.FILE), "{\"format\": \"deebert-operating-points/1\","
+                + " \"model_sha256\": \"" + sha + "\", \"sweep\": {\"run_id\": \"old\", \"output\": \"/old\","
+                + " \"data_path\": \"/old/dev.jsonl\", \"rows\": 10}, \"reference_accuracy\": 0.9,"
+                + " \"operating_points\": [{\"max_drop\": 0.5, \"threshold\": 0.2, \"accuracy\": 0.9, \"drop\": 0.0,"
+                + " \"drop_ci95\": [0, 0], \"bootstrap\": 10, \"seed\": 42, \"expected_saving\": 0.5}]}");
+        Path out = tmp.resolve("format-1-scored");
+        String len = Integer.toString(LabeledCorpus.MAX_SEQ_LEN);
+        Outcome refused = score(modelDir, out, "auto", "--precision", "fp32", "--max-seq-len", len);
+        assertEquals(2, refused.exitCode());
+        assertTrue(refused.err().contains("predates keyed operating points"), refused.err());
+        assertFalse(Files.exists(out));
+
+        assertEquals("0", calibrate(modelDir, "--bootstrap", "200"));
+        assertEquals(OperatingPoints.FORMAT, OperatingPoints.read(modelDir).format());
+        assertEquals(1, OperatingPoints.read(modelDir).calibrations().size());
+        assertEquals(LabeledCorpus.RUN, OperatingPoints.lookup(modelDir, sha, Precision.FP32,
+                LabeledCorpus.MAX_SEQ_LEN).sweep().runId(), "what score now takes");
+    }
+
+    /**
+     * A sweep table written before sweeps recorded precision, length and batch size gets those columns when
+     * a sweep writes to it; its old runs cannot be calibrated (no score run is known to match them).
+     */
+    @Test
+    void oldSweepTablesGetTheSettingsColumnsAndTheirRunsAreNotCalibrated() throws IOException {
+        Path sweepRoot = tmp.resolve("old-sweep");
+        List<String> settings = Arrays.asList(AnalysisTables.SWEEP_SETTINGS.fieldNames());
+        StructType oldSchema = new StructType(Arrays.stream(AnalysisTables.SWEEP.fields())
+                .filter(f -> !settings.contains(f.name())).toArray(StructField[]::new));
+        Dataset<Row> oldRuns = spark.read().format("delta").load(root.resolve("sweep").toString())
+                .filter(col("run_id").equalTo(LabeledCorpus.RUN)).drop(settings.toArray(String[]::new))
+                .withColumn("run_id", functions.lit("old"));
+        spark.createDataFrame(oldRuns.collectAsList(), oldSchema).write().format("delta")
+                .save(sweepRoot.resolve("sweep").toString());
+        spark.read().format("delta").load(root.resolve("sweep_rows").toString())
+                .filter(col("run_id").equalTo(LabeledCorpus.RUN)).withColumn("run_id", functions.lit("old"))
+                .write().format("delta").partitionBy("run_id").save(sweepRoot.resolve("sweep_rows").toString());
+
+        Path modelDir = Fixtures.copyGoldenBert(tmp.resolve("old-sweep-model"));
+        Outcome old = execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "old", "--model",
+                modelDir.toString());
+        assertEquals(2, old.exitCode());
+        assertTrue(old.err().contains("was written before sweeps recorded their precision"), old.err());
+
+        assertEquals(0, execute("sweep", "--model", modelDir.toString(), "--data", LabeledCorpus.data().toString(),
+                "--id-col", "doc", "--output", sweepRoot.toString(), "--run-id", "new", "--max-seq-len", "24",
+                "--thresholds", "1.07").exitCode());
+        Map<String, List<Row>> byRun = new HashMap<>();
+        spark.read().format("delta").load(sweepRoot.resolve("sweep").toString()).collectAsList()
+                .forEach(r -> byRun.computeIfAbsent(r.getAs("run_id"), k -> new ArrayList<>()).add(r));
+        assertEquals(LabeledCorpus.THRESHOLDS.length, byRun.get("old").size(), "the old run stays");
+        byRun.get("old").forEach(r -> settings.forEach(c -> assertTrue(r.isNullAt(r.fieldIndex(c)), c)));
+        byRun.get("new").forEach(r -> assertEquals(List.of("bf16", 24, 32),
+                List.of(r.getAs("precision"), r.getAs("max_seq_len"), r.getAs("batch_size"))));
+        assertEquals(2, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "old", "--model",
+                modelDir.toString()).exitCode());
+        assertEquals(0, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "new", "--model",
+                modelDir.toString(), "--bootstrap", "100").exitCode());
+        assertNotNull(OperatingPoints.read(modelDir).find(Precision.BF16, 24));
     }
 
     @Test
@@ -143,6 +368,6 @@ class CalibrateTest {
         assertEquals("2", calibrate(model, "--max-drop", "-1"));
         assertEquals(2, DeeBertMain.execute("calibrate", "--sweep", tmp.resolve("empty").toString(), "--model",
                 model.toString()));
-        assertThrows(IllegalArgumentException.class, () -> OperatingPoints.read(tmp));
+        assertNull(OperatingPoints.read(tmp), "no deebert.json");
     }
 }

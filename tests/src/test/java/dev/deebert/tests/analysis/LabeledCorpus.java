@@ -30,6 +30,7 @@ final class LabeledCorpus {
     static final int ROWS = 150;
     static final int LAYERS = 3;
     static final int MAX_SEQ_LEN = 24;
+    static final int BATCH_SIZE = 8;
     static final String RUN = "base";
     /** Around the golden model's ramp entropies (near ln 3), so that every threshold exits a different share. */
     static final String SCORE_RUN = "score-1";
@@ -76,7 +77,7 @@ final class LabeledCorpus {
 
     static SweepRequest request(Path data, Path output, String runId, double[] thresholds, boolean measureTime) {
         return new SweepRequest(Fixtures.golden("bert"), data, InputFormat.guess(data), "doc", "text", "label", output,
-                thresholds, runId, 8, Precision.FP32, MAX_SEQ_LEN, measureTime);
+                thresholds, runId, BATCH_SIZE, Precision.FP32, MAX_SEQ_LEN, measureTime);
     }
 
     /** An output root holding the timed sweep {@link #RUN} of {@link #rows}(ROWS, 7), made once per JVM. */

@@ -13,6 +13,7 @@ import dev.deebert.job.DeeBertMain;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.ServingContract;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,9 @@ class ImportCommandTest {
         assertEquals(1e-12, c.layerNormEps());
         assertEquals(Map.of("0", "neg", "1", "pos"), c.id2label());
         assertEquals(Map.of("neg", 0, "pos", 1), c.label2id());
+        assertEquals(ServingContract.defaultFor(c), model.serving());
+        assertEquals(128, model.serving().maxSeqLen(), "written to serving.json: 128 of 512 positions");
+        assertTrue(Files.isRegularFile(first.resolve(ServingContract.FILE)));
 
         assertEquals(model.weightsSha256(), ModelDirectory.open(again).weightsSha256(), "same seed, same model");
         assertNotEquals(model.weightsSha256(), ModelDirectory.open(otherSeed).weightsSha256());

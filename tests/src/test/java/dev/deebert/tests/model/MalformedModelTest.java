@@ -1,6 +1,7 @@
 package dev.deebert.tests.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.ServingContract;
+import dev.deebert.train.TrainingReport;
 import dev.deebert.tests.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -158,6 +161,26 @@ class MalformedModelTest {
         Files.writeString(config, Files.readString(config).replace("\"num_attention_heads\": 4",
                 "\"num_attention_heads\": 5"));
         assertProblem("num_attention_heads");
+    }
+
+    @Test
+    void servingLengthBeyondThePositions() throws IOException {
+        Files.writeString(model.resolve(ServingContract.FILE),
+                "{\"format\": \"" + ServingContract.FORMAT + "\", \"max_seq_len\": 65, \"origin\": \"trained\"}");
+        assertProblem("serving max_seq_len 65 is outside 2..64");
+    }
+
+    /** Directories written before serving.json: the length training_report.json records, else the default. */
+    @Test
+    void withoutServingJsonTheTrainedLengthElseTheDefault() throws IOException {
+        ServingContract unrecorded = ModelDirectory.open(model).serving();
+        assertFalse(unrecorded.recorded());
+        assertEquals(64, unrecorded.maxSeqLen(), "128 capped by 64 positions");
+        assertEquals(62, ModelDirectory.open(Fixtures.golden("roberta")).serving().maxSeqLen(),
+                "RoBERTa's 64 positions less padding_idx + 1");
+        new TrainingReport("backbone", List.of("neg", "neu", "pos"), null, 10, 10, 24, 42, List.of())
+                .write(model.resolve(TrainingReport.FILE));
+        assertEquals(ServingContract.trained(24), ModelDirectory.open(model).serving());
     }
 
     @Test

@@ -20,6 +20,7 @@ import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.score.ScoreSchemas;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
@@ -196,6 +197,29 @@ class IncrementalScoreTest {
 
         IllegalArgumentException reused = assertThrows(IllegalArgumentException.class, () -> run(input, out, "i1"));
         assertTrue(reused.getMessage().contains("already taken"), reused.getMessage());
+    }
+
+    /** Tables written before the serving columns existed take idempotent appends once they have them. */
+    @Test
+    void incrementalRunsAppendToTablesWithoutTheServingColumns() {
+        Path input = tmp.resolve("old-schema/input");
+        Path out = tmp.resolve("old-schema/out");
+        OldTables.write(spark, out, ScoreSchemas.predictions(DOC_SCHEMA, List.of("source")));
+        append(input, 0, 10);
+        run(input, out, "n1");
+        append(input, 10, 25);
+        run(input, out, "n2");
+
+        Output tables = Output.read(out);
+        assertEquals(docIds(0, 10), tables.ids("n1"));
+        assertEquals(docIds(10, 25), tables.ids("n2"));
+        assertEquals(Set.of("old-1"), tables.ids(OldTables.RUN));
+        for (Row row : tables.predictions()) {
+            boolean old = row.getAs("run_id").equals(OldTables.RUN);
+            assertEquals(old ? null : 24, row.getAs("max_seq_len"), row.toString());
+            assertEquals(old ? null : "fp32", row.getAs("precision"), row.toString());
+        }
+        assertEquals(24, tables.runs().get("n2").<Integer>getAs("max_seq_len"));
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
 import dev.deebert.model.Precision;
 import dev.deebert.score.PartitionScorer;
+import dev.deebert.score.ScoreSchemas;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
@@ -88,6 +89,8 @@ class ScoreJobTest {
         assertEquals(0, predictions.filter(col("error").isNotNull()).count());
         assertEquals(0, predictions.filter(col("exit_layer").lt(1).or(col("exit_layer").gt(LAYERS))).count());
         assertEquals(ROWS, predictions.filter(col("source").isin("even", "odd")).count(), "pass-through column");
+        assertEquals(ROWS, predictions.filter(col("max_seq_len").equalTo(24).and(col("precision").equalTo("fp32")))
+                .count(), "each row says how it was computed");
 
         Dataset<Row> stats = table(out, "partition_stats");
         assertEquals(3, stats.count(), "one stats row per partition");
@@ -99,6 +102,8 @@ class ScoreJobTest {
 
         Row run = table(out, "runs").first();
         assertEquals("succeeded", run.<String>getAs("status"));
+        assertEquals(24, run.<Integer>getAs("max_seq_len"));
+        assertEquals("fp32", run.<String>getAs("precision"));
         assertEquals(ROWS, run.<Long>getAs("rows"));
         double expected = 1.0 - (double) layersFromPredictions / (ROWS * LAYERS);
         assertEquals(expected, run.<Double>getAs("expected_saving"), 1e-12);
@@ -122,6 +127,32 @@ class ScoreJobTest {
             previous = meanExit;
         }
         assertEquals(3 * ROWS, table(out, "predictions").count());
+    }
+
+    /**
+     * An output root written before predictions and runs recorded max_seq_len and precision: the columns are
+     * added (null in the old rows) before the run writes, and the old rows stay.
+     */
+    @Test
+    void tablesWithoutTheServingColumnsGetThemAndKeepTheirRows() {
+        Path out = tmp.resolve("old-schema");
+        OldTables.write(spark, out, ScoreSchemas.predictions(spark.read().json(corpus.toString()).schema(),
+                List.of("source")));
+        new ScoreJob(spark).run(request(corpus, out, 0.5, "new", "doc"));
+
+        Dataset<Row> predictions = table(out, "predictions");
+        assertEquals(ROWS + 1, predictions.count());
+        Row old = predictions.filter(col("run_id").equalTo(OldTables.RUN)).first();
+        assertTrue(old.isNullAt(old.fieldIndex("max_seq_len")) && old.isNullAt(old.fieldIndex("precision")), old.toString());
+        assertEquals(ROWS, predictions.filter(col("run_id").equalTo("new").and(col("max_seq_len").equalTo(24))
+                .and(col("precision").equalTo("fp32"))).count());
+        Map<String, Row> runs = new LinkedHashMap<>();
+        table(out, "runs").collectAsList().forEach(r -> runs.put(r.getAs("run_id"), r));
+        assertEquals(List.of(OldTables.RUN, "new"), runs.keySet().stream().sorted().toList());
+        assertTrue(runs.get(OldTables.RUN).isNullAt(runs.get(OldTables.RUN).fieldIndex("max_seq_len")));
+        assertEquals(24, runs.get("new").<Integer>getAs("max_seq_len"));
+        assertEquals("fp32", runs.get("new").<String>getAs("precision"));
+        assertEquals("succeeded", runs.get("new").<String>getAs("status"));
     }
 
     @Test

@@ -6,16 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.ServingContract;
+import dev.deebert.tests.SparkTestSession;
 import dev.deebert.train.DeeBertTrainer;
 import dev.deebert.train.StageReport;
 import dev.deebert.train.TrainingReport;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,6 +96,79 @@ class TrainCommandTest {
         StageReport stage2 = report.stages().get(1);
         assertNotNull(stage2.devFinal().positiveF1());
         assertTrue(stage2.devFinal().accuracy() > 0.75, "binary dev accuracy " + stage2.devFinal().accuracy());
+    }
+
+    /**
+     * The model records the length it was trained at, and score and inspect run at it unless told otherwise:
+     * rows longer than 32 tokens are cut to 32, not to the 64 the golden model's positions would allow.
+     */
+    @Test
+    void aModelTrainedAt32TokensIsServedAt32ByDefault() throws Exception {
+        SparkSession spark = SparkTestSession.get();  // the suite's session, which train then leaves running
+        Path trainFile = SyntheticSentiment.writeJsonl(temp.resolve("train.jsonl"), SyntheticSentiment.rows(60, 5));
+        Path devFile = SyntheticSentiment.writeJsonl(temp.resolve("dev.jsonl"), SyntheticSentiment.rows(30, 6));
+        Path model = temp.resolve("at32");
+        assertEquals(0, DeeBertMain.execute("train", "--model", DeeBertTrainerTest.goldenBert().toString(), "--train",
+                trainFile.toString(), "--dev", devFile.toString(), "--out", model.toString(), "--max-seq-len", "32",
+                "--epochs", "1", "--threads", "1"));
+        assertEquals(ServingContract.trained(32), ModelDirectory.open(model).serving());
+
+        String longText = "the food was good and the room was clean ".repeat(8);
+        Path input = Files.write(temp.resolve("score.jsonl"), List.of("{\"doc\": \"long\", \"text\": \"" + longText
+                + "\"}", "{\"doc\": \"short\", \"text\": \"good food\"}"));
+        Path out = temp.resolve("scored");
+        assertEquals(0, DeeBertMain.execute("score", "--model", model.toString(), "--input", input.toString(),
+                "--id-col", "doc", "--output", out.toString(), "--run-id", "defaults", "--allow-uncalibrated"));
+        assertEquals(0, DeeBertMain.execute("score", "--model", model.toString(), "--input", input.toString(),
+                "--id-col", "doc", "--output", out.toString(), "--run-id", "asked", "--threshold", "0",
+                "--max-seq-len", "24"));
+        for (Row row : spark.read().format("delta").load(out.resolve("predictions").toString()).collectAsList()) {
+            int expected = row.getAs("run_id").equals("defaults") ? 32 : 24;
+            assertEquals(expected, row.<Integer>getAs("max_seq_len"), row.toString());
+            assertEquals("bf16", row.getAs("precision"));
+            assertTrue(row.<Integer>getAs("num_tokens") <= expected, row.toString());
+            if (row.getAs("id").equals("long")) {
+                assertEquals(expected, row.<Integer>getAs("num_tokens"), "the long row is cut there: " + row);
+            }
+        }
+        for (Row run : spark.read().format("delta").load(out.resolve("runs").toString()).collectAsList()) {
+            assertEquals(run.getAs("run_id").equals("defaults") ? 32 : 24, run.<Integer>getAs("max_seq_len"));
+            assertEquals(0.0, run.<Double>getAs("threshold"), "uncalibrated: the full model");
+        }
+
+        // Precedence: the command line, the model's contract, conf/deebert.properties, the default for the model.
+        Path golden = DeeBertTrainerTest.goldenBert();
+        assertEquals(32, inspectedTokens(model, longText));
+        assertEquals(64, inspectedTokens(golden, longText), "records nothing: 128 capped by its 64 positions");
+        Path conf = Files.writeString(temp.resolve("deebert.properties"), "deebert.inspect.max-seq-len = 20\n");
+        System.setProperty(DeeBertMain.DEFAULTS_PROPERTY, conf.toString());
+        try {
+            assertEquals(32, inspectedTokens(model, longText), "the model's contract beats conf/");
+            assertEquals(20, inspectedTokens(golden, longText), "conf/ beats the default");
+            assertEquals(24, inspectedTokens(model, longText, "--max-seq-len", "24"), "the command line beats all");
+        } finally {
+            System.clearProperty(DeeBertMain.DEFAULTS_PROPERTY);
+        }
+    }
+
+    private static int inspectedTokens(Path model, String text, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("inspect", "--model", model.toString(), "--text", text));
+        args.addAll(List.of(options));
+        return new ObjectMapper().readTree(stdout(() -> DeeBertMain.execute(args.toArray(String[]::new))))
+                .get("num_tokens").asInt();
+    }
+
+    /** What {@code command} printed on stdout; fails unless it exits 0. */
+    private static String stdout(java.util.function.IntSupplier command) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, command.getAsInt());
+        } finally {
+            System.setOut(stdout);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
     }
 
     @Test
