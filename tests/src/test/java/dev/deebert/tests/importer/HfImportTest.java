@@ -141,8 +141,9 @@ class HfImportTest {
         ModelDirectory model = ModelDirectory.open(out).verify();
         assertEquals(List.of("neg", "neu", "pos"), model.config().labelNames());
         JsonNode first = cases("bert-cls").get(0);
-        Outcome inspected = deebert("inspect", "--model", out.toString(), "--threshold", "0", "--max-seq-len",
-                Integer.toString(MAX_SEQ_LEN), "--text", first.get("text").asText());
+        // fp32: the reference logits are transformers' float32 ones (inspect defaults to bf16)
+        Outcome inspected = deebert("inspect", "--model", out.toString(), "--threshold", "0", "--precision", "fp32",
+                "--max-seq-len", Integer.toString(MAX_SEQ_LEN), "--text", first.get("text").asText());
         assertEquals(0, inspected.code(), inspected.stderr());
         JsonNode row = new ObjectMapper().readTree(inspected.stdout());
         assertArrayEquals(floats(first.get("logits")), floats(row.path("final").path("logits")), (float) TOLERANCE);
