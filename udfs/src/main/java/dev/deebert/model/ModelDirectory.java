@@ -5,19 +5,14 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -141,6 +136,20 @@ public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract ser
     }
 
     /**
+     * {@link #loadWeights(NDManager)}, failing unless the bytes loaded hash to {@code sha256}: an executor must
+     * score with the weights its run was validated with and stamps on every row, not with a model replaced since.
+     */
+    public DeeBertWeights loadWeights(NDManager manager, String sha256) {
+        SafeTensorsFile.Loaded loaded = SafeTensorsFile.load(weightsFile(), manager);
+        if (!loaded.sha256().equals(sha256)) {
+            throw new ModelFormatException(dir + " was replaced after the run started: its " + WEIGHTS
+                    + " has SHA-256 " + loaded.sha256() + " but the run was validated with, and stamps its rows"
+                    + " with, " + sha256 + "; rerun to score the new model");
+        }
+        return DeeBertWeights.from(config, loaded.tensors(), weightsFile());
+    }
+
+    /**
      * Everything {@link #open} checks plus the tensor values (NaN/Inf): what a driver runs once before any
      * task starts, so that no executor is the first to find a broken model.
      */
@@ -197,21 +206,9 @@ public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract ser
             BasicFileAttributes attributes = Files.readAttributes(weightsFile(), BasicFileAttributes.class);
             List<Object> identity = Arrays.asList(weightsFile().toAbsolutePath().normalize().toString(),
                     attributes.fileKey(), attributes.size(), attributes.lastModifiedTime().toMillis());
-            return SHA256_BY_FILE.computeIfAbsent(identity, k -> hashWeights());
+            return SHA256_BY_FILE.computeIfAbsent(identity, k -> SafeTensorsFile.sha256(weightsFile()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private String hashWeights() {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(weightsFile()),
-                MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
