@@ -145,7 +145,7 @@ class HfImportTest {
         assertEquals(List.of("neg", "neu", "pos"), model.config().labelNames());
         JsonNode first = cases("bert-cls").get(0);
         Outcome inspected = deebert("inspect", "--model", out.toString(), "--threshold", "0", "--max-seq-len",
-                Integer.toString(MAX_SEQ_LEN), "--text", first.get("text").asText());
+                Integer.toString(MAX_SEQ_LEN), "--precision", "fp32", "--text", first.get("text").asText());
         assertEquals(0, inspected.code(), inspected.stderr());
         JsonNode row = new ObjectMapper().readTree(inspected.stdout());
         assertArrayEquals(floats(first.get("logits")), floats(row.path("final").path("logits")), (float) TOLERANCE);
