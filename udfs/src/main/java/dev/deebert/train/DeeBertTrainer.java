@@ -189,9 +189,13 @@ public final class DeeBertTrainer {
                     double value = lossAndGradients(loss, rowsOfBatch, manager);
                     // transformers' linear schedule without warm-up: step s (1-based) uses lr * (T - s + 1) / T
                     double learningRate = settings.learningRate() * (total - step + 1) / total;
-                    String nonFinite = !Double.isFinite(value) ? "loss"
-                            : Double.isFinite(optimizer.update(trained, step, learningRate, settings.maxGradNorm()))
-                            ? null : AdamW.firstNonFinite(trained);
+                    String nonFinite = null;
+                    if (!Double.isFinite(value)) {
+                        nonFinite = "loss";
+                    } else if (!Double.isFinite(optimizer.update(trained, step, learningRate,
+                            settings.maxGradNorm()))) {
+                        nonFinite = AdamW.firstNonFinite(trained);
+                    }
                     if (nonFinite != null) {
                         NonFiniteBatch bad = new NonFiniteBatch(stage, step, nonFinite, idsOf(rowsOfBatch));
                         AdamW.zeroGradients(trained);
