@@ -43,7 +43,8 @@ final class InspectCommand implements Callable<Integer> {
     double threshold;
 
     @Option(names = "--precision", defaultValue = Precision.DEFAULT,
-            description = "fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+            description = "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16"
+                    + " GEMMs, else fp32) (default: ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--max-seq-len", description = "Tokens per text, special tokens included (default: the model's "
@@ -66,7 +67,8 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Precision chosen = Precision.parse(precision);
+        Device on = Device.fromName(device);
+        Precision chosen = Precision.parse(precision, on);
         ModelDirectory dir = ModelDirectory.open(model);
         DeeBertConfig config = dir.config();
         ExitPolicy policy = ExitPolicy.uniform(threshold, config.numHiddenLayers());
@@ -74,7 +76,7 @@ final class InspectCommand implements Callable<Integer> {
 
         List<Prediction> predictions;
         try (DeeBertTokenizer tokenizer = dir.tokenizer(MaxSeqLen.of(spec, maxSeqLen, dir));
-             DeeBertEngine engine = DeeBertEngine.load(dir, Device.fromName(device), chosen)) {
+             DeeBertEngine engine = DeeBertEngine.load(dir, on, chosen)) {
             List<TokenizedText> rows = new ArrayList<>(lines.size());
             for (String line : lines) {
                 rows.add(tokenizer.encode(line, null));

@@ -1,6 +1,8 @@
 package dev.deebert.tests;
 
+import ai.djl.Device;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -10,6 +12,11 @@ import java.util.List;
 /** Paths of the committed test fixtures. */
 public final class Fixtures {
     private Fixtures() {}
+
+    /** What {@code --precision auto} (every command's default) picks on this machine's CPU. */
+    public static Precision defaultPrecision() {
+        return Precision.fastestOn(Device.cpu());
+    }
 
     /** A golden DeeBERT model directory generated with Hugging Face transformers ("bert" or "roberta"). */
     public static Path golden(String modelType) {

@@ -1,5 +1,6 @@
 package dev.deebert.model;
 
+import ai.djl.Device;
 import java.util.Locale;
 
 /**
@@ -13,17 +14,30 @@ public enum Precision {
     BF16;
 
     /**
-     * Every command's default, so that calibrate's thresholds hold for the runs that use them: on CPUs with
-     * AVX512-BF16, bf16 runs at ~2x fp32 with the same accuracy.
+     * Every command's default, so that calibrate's thresholds hold for the runs that use them: the faster
+     * precision of the device the model runs on ({@link #fastestOn}).
      */
-    public static final String DEFAULT = "bf16";
+    public static final String DEFAULT = "auto";
 
-    public static Precision parse(String name) {
-        try {
-            return valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown precision '" + name + "' (expected fp32 or bf16)", e);
+    /** {@code fp32}, {@code bf16}, or {@code auto}: {@link #fastestOn} {@code device}. */
+    public static Precision parse(String name, Device device) {
+        String key = name.trim().toLowerCase(Locale.ROOT);
+        if (key.equals("auto")) {
+            return fastestOn(device);
         }
+        try {
+            return valueOf(key.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown precision '" + name + "' (expected fp32, bf16 or auto)", e);
+        }
+    }
+
+    /**
+     * bf16 on GPUs and on CPUs whose oneDNN has bf16 GEMMs (~2x fp32 at the same accuracy there); fp32 on
+     * other CPUs, where bf16 weights fall back to libtorch's generic kernels and run many times slower.
+     */
+    public static Precision fastestOn(Device device) {
+        return device.isGpu() || LibTorchOps.get().packsBFloat16() ? BF16 : FP32;
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -57,7 +58,7 @@ public final class SweepCommand implements Callable<Integer> {
     int batchSize;
 
     @Option(names = "--precision", defaultValue = Precision.DEFAULT,
-            description = "fp32 or bf16; score's default too (default: ${DEFAULT-VALUE}).")
+            description = "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16 GEMMs, else fp32); score's default too (default: ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--max-seq-len", description = "Tokens per row (default: the model's serving.json).")
@@ -69,12 +70,13 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        SparkSession spark = Sessions.getOrCreate("deebert sweep");
         SweepRequest request = new SweepRequest(model, data, format == null ? InputFormat.guess(data)
                 : InputFormat.parse(format), idCol, textCol, labelCol, output,
                 thresholds.stream().mapToDouble(Double::doubleValue).toArray(),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize, Precision.parse(precision), MaxSeqLen.of(spec, maxSeqLen, ModelDirectory.open(model)), measureTime);
-        SweepPoint[] points = new SweepJob(Sessions.getOrCreate("deebert sweep")).run(request);
+                batchSize, Sessions.precision(spark, precision), MaxSeqLen.of(spec, maxSeqLen, ModelDirectory.open(model)), measureTime);
+        SweepPoint[] points = new SweepJob(spark).run(request);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("sweep %s: %d rows, %s at %d tokens, batch %d%n", request.runId(), points[0].rows(),
                 request.precision(), request.maxSeqLen(), request.batchSize());

@@ -12,6 +12,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -91,7 +92,8 @@ public final class ScoreCommand implements Callable<Integer> {
     int batchSize;
 
     @Option(names = "--precision", defaultValue = Precision.DEFAULT,
-            description = "fp32 or bf16 (default: ${DEFAULT-VALUE}, as sweep's).")
+            description = "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16 GEMMs, else fp32;"
+                    + " decided on the driver) (default: ${DEFAULT-VALUE}, as sweep's).")
     String precision;
 
     @Option(names = "--partitions", defaultValue = "0",
@@ -105,13 +107,14 @@ public final class ScoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ModelDirectory dir = ModelDirectory.open(model);
-        Precision chosen = Precision.parse(precision);
+        SparkSession spark = Sessions.getOrCreate("deebert score");
+        Precision chosen = Sessions.precision(spark, precision);
         int seqLen = MaxSeqLen.of(spec, maxSeqLen, dir);
         ScoreRequest request = new ScoreRequest(model, input,
                 format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
                 keepCols, output, threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize,
                 chosen, partitions, seqLen, incremental());
-        ScoreSummary summary = new ScoreJob(Sessions.getOrCreate("deebert score")).run(request);
+        ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
     }

@@ -200,7 +200,7 @@ class CalibrateTest {
         assertEquals("0", calibrate(model, "--bootstrap", "200"));
         Path out = tmp.resolve("uncalibrated");
         String len = Integer.toString(LabeledCorpus.MAX_SEQ_LEN);
-        Outcome bf16 = score(model, out, "bf16", "--max-seq-len", len);
+        Outcome bf16 = score(model, out, "bf16", "--precision", "bf16", "--max-seq-len", len);
         assertEquals(2, bf16.exitCode(), bf16.err());
         assertTrue(bf16.err().contains("has no operating points for bf16 at " + len + " tokens (calibrated: fp32 at "
                 + len + " tokens)"), bf16.err());
@@ -215,8 +215,10 @@ class CalibrateTest {
         assertEquals(2, score(model, out, "both", "--threshold", "0.3", "--operating-point", "100").exitCode());
         assertFalse(Files.exists(out), "nothing written by a refused run");
 
-        assertEquals(0, score(model, out, "allowed", "--max-seq-len", len, "--allow-uncalibrated").exitCode());
-        assertEquals(0, score(model, out, "asked", "--max-seq-len", len, "--threshold", "1.07").exitCode());
+        assertEquals(0, score(model, out, "allowed", "--precision", "bf16", "--max-seq-len", len,
+                "--allow-uncalibrated").exitCode());
+        assertEquals(0, score(model, out, "asked", "--precision", "bf16", "--max-seq-len", len, "--threshold",
+                "1.07").exitCode());
         Map<String, Row> runs = runs(out);
         assertEquals(0.0, runs.get("allowed").<Double>getAs("threshold"), "uncalibrated: the full model");
         assertEquals(1.07, runs.get("asked").<Double>getAs("threshold"), "a threshold runs as asked");
@@ -227,7 +229,7 @@ class CalibrateTest {
     }
 
     /**
-     * The defaults of sweep, calibrate and score agree (bf16, the model's length, batch 32), so a score run
+     * The defaults of sweep, calibrate and score agree (auto precision, the model's length, batch 32), so a score run
      * at a swept threshold makes exactly the exit decisions the sweep derived: the same accuracy and expected
      * saving, at the calibrated threshold (the largest saving, budget 100 points) and at every other. A second
      * calibration of another precision and length is kept beside the first.
@@ -247,7 +249,7 @@ class CalibrateTest {
         assertEquals(0, execute("calibrate", "--sweep", root.toString(), "--model", modelDir.toString(),
                 "--bootstrap", "200").exitCode());
         assertEquals(2, OperatingPoints.read(modelDir).calibrations().size(), "each precision and length kept");
-        OperatingPoints.Calibrated points = calibrated(modelDir, Precision.BF16, length);
+        OperatingPoints.Calibrated points = calibrated(modelDir, Fixtures.defaultPrecision(), length);
         assertEquals(List.of(32, 1), List.of(points.batchSize(), points.points().size()));
         assertEquals(2, calibrated(modelDir, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN).points().size(),
                 "calibrate's own --max-drop default, 0.5 and 2");
@@ -279,7 +281,8 @@ class CalibrateTest {
             Row run = runs.get(e.getKey());
             double threshold = e.getValue();
             assertEquals(threshold, run.<Double>getAs("threshold"), 0.0);
-            assertEquals(List.of("bf16", length), List.of(run.getAs("precision"), run.getAs("max_seq_len")));
+            assertEquals(List.of(Fixtures.defaultPrecision().toString(), length),
+                    List.of(run.getAs("precision"), run.getAs("max_seq_len")));
             Map<String, Row> scored = predictions.get(e.getKey());
             ExitPolicy policy = ExitPolicy.uniform(threshold, LabeledCorpus.LAYERS);
             for (Row row : traced) {
@@ -355,13 +358,13 @@ class CalibrateTest {
                 .forEach(r -> byRun.computeIfAbsent(r.getAs("run_id"), k -> new ArrayList<>()).add(r));
         assertEquals(LabeledCorpus.THRESHOLDS.length, byRun.get("old").size(), "the old run stays");
         byRun.get("old").forEach(r -> settings.forEach(c -> assertTrue(r.isNullAt(r.fieldIndex(c)), c)));
-        byRun.get("new").forEach(r -> assertEquals(List.of("bf16", 24, 32),
+        byRun.get("new").forEach(r -> assertEquals(List.of(Fixtures.defaultPrecision().toString(), 24, 32),
                 List.of(r.getAs("precision"), r.getAs("max_seq_len"), r.getAs("batch_size"))));
         assertEquals(2, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "old", "--model",
                 modelDir.toString()).exitCode());
         assertEquals(0, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "new", "--model",
                 modelDir.toString(), "--bootstrap", "100").exitCode());
-        assertNotNull(OperatingPoints.read(modelDir).find(Precision.BF16, 24));
+        assertNotNull(OperatingPoints.read(modelDir).find(Fixtures.defaultPrecision(), 24));
     }
 
     @Test

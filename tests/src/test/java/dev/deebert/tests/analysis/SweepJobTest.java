@@ -174,8 +174,9 @@ class SweepJobTest {
         assertEquals(List.of(0.0, 1.07, 1.2), sweep.stream().map(r -> r.<Double>getAs("threshold")).toList());
         assertEquals(40, table(out, "sweep_rows").count());
         sweep.forEach(point -> assertNull(point.getAs("actual_saving"), "not timed"));
-        sweep.forEach(point -> assertEquals(List.of("bf16", 24, 4), List.of(point.getAs("precision"),
-                point.getAs("max_seq_len"), point.getAs("batch_size")), "how the sweep ran, bf16 by default"));
+        sweep.forEach(point -> assertEquals(List.of(Fixtures.defaultPrecision().toString(), 24, 4),
+                List.of(point.getAs("precision"), point.getAs("max_seq_len"), point.getAs("batch_size")),
+                "how the sweep ran, auto precision by default"));
     }
 
     @Test

@@ -155,7 +155,7 @@ class TrainCommandTest {
         for (Row row : spark.read().format("delta").load(out.resolve("predictions").toString()).collectAsList()) {
             int expected = row.getAs("run_id").equals("defaults") ? 32 : 24;
             assertEquals(expected, row.<Integer>getAs("max_seq_len"), row.toString());
-            assertEquals("bf16", row.getAs("precision"));
+            assertEquals(Fixtures.defaultPrecision().toString(), row.getAs("precision"));
             assertTrue(row.<Integer>getAs("num_tokens") <= expected, row.toString());
             if (row.getAs("id").equals("long")) {
                 assertEquals(expected, row.<Integer>getAs("num_tokens"), "the long row is cut there: " + row);
