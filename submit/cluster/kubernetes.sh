@@ -3,6 +3,7 @@
 # from APP_JAR_URL (e.g. s3a:// or local:///opt/deebert/deebert-spark-app.jar baked into the image).
 # Set GPUS=1 for GPU executors (jar built with -Pcuda, nodes with the NVIDIA device plugin).
 set -euo pipefail
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 GPU_CONF=()
 if [[ ${GPUS:-0} -gt 0 ]]; then

@@ -19,7 +19,10 @@ SPARK_HOME_DIR=$DIR/spark-home
 RUN=$DIR/run
 CLASSPATH_FILE=$ROOT/job/target/classpath.txt
 DJL_CACHE=${DJL_CACHE_DIR:-$CACHE/djl}
+# shellcheck source=../../conf/java17-opens.sh
 source "$ROOT/conf/java17-opens.sh"
+read -r -a JAVA17_OPENS <<< "$SPARK_JAVA17_OPENS"
+read -r -a DAEMON_JAVA_OPTS <<< "${SPARK_DAEMON_JAVA_OPTS:-}"
 
 usage() {
   sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
@@ -43,11 +46,18 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file outlives its daemon, and the pid may since have gone to any other process: only a JVM running on
+# this cluster's jars counts as ours, to report or to kill.
+alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ $(ps -ww -o args= -p "$pid" 2>/dev/null) == *"$SPARK_HOME_DIR/jars/"* ]]
+}
 
+# Quoted for eval: the paths are the user's and may hold spaces or shell syntax.
 print_env() {
-  echo "export DEEBERT_MASTER=$(cat "$RUN/master-url")"
-  echo "export DEEBERT_SUBMIT_ARGS=\"--properties-file $RUN/submit.conf\""
+  printf 'export DEEBERT_MASTER=%q\n' "$(cat "$RUN/master-url")"
+  printf 'export DEEBERT_SUBMIT_ARGS=%q\n' "--properties-file $RUN/submit.conf"
 }
 
 # Spark's Worker builds each executor's classpath from $SPARK_HOME/jars (launcher's WorkerCommandBuilder);
@@ -78,9 +88,9 @@ daemon() {  # name class args...
   shift 2
   # Spark's default log4j2 config (INFO, stderr) on purpose: the logs are what one reads after a fault.
   SPARK_HOME=$SPARK_HOME_DIR SPARK_SCALA_VERSION=2.12 SPARK_LOCAL_IP=127.0.0.1 SPARK_CONF_DIR=$SPARK_HOME_DIR/conf \
-    nohup java $SPARK_JAVA17_OPENS -Xmx"${SPARK_DAEMON_MEMORY:-512m}" ${SPARK_DAEMON_JAVA_OPTS:-} \
+    nohup java "${JAVA17_OPENS[@]}" -Xmx"${SPARK_DAEMON_MEMORY:-512m}" "${DAEMON_JAVA_OPTS[@]}" \
       -cp "$SPARK_HOME_DIR/jars/*" "$class" "$@" > "$RUN/$name.log" 2>&1 < /dev/null &
-  echo $! > "$RUN/$name.pid"
+  echo "$!" > "$RUN/$name.pid"
 }
 
 wait_for() {  # log pattern what
@@ -121,12 +131,11 @@ stop() {
   local pidfile pid
   # Workers first: a worker stopping kills its executors.
   for pidfile in "$RUN"/worker-*.pid "$RUN"/master.pid; do
-    [[ -f $pidfile ]] || continue
-    pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pidfile"; then
+      pid=$(cat "$pidfile")
       kill "$pid"
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      for _ in $(seq 1 40); do alive "$pidfile" || break; sleep 0.25; done
+      if alive "$pidfile"; then kill -9 "$pid"; fi
     fi
     rm -f "$pidfile"
   done
@@ -143,7 +152,7 @@ status() {
       ok=1
     fi
   done
-  return $ok
+  return "$ok"
 }
 
 case $COMMAND in

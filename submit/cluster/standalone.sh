@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # spark-submit to a Spark standalone master (MASTER=spark://host:7077). Set GPUS=1 for GPU workers.
 set -euo pipefail
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 GPU_CONF=()
 if [[ ${GPUS:-0} -gt 0 ]]; then

@@ -2,6 +2,7 @@
 # spark-submit on YARN with one GPU per executor and per task (build the jar with -Pcuda).
 # Each task scores on the GPU Spark assigned it (TaskContext resources "gpu").
 set -euo pipefail
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 exec spark-submit --master yarn --deploy-mode cluster \
   --class dev.deebert.job.DeeBertMain \

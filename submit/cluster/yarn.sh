@@ -4,6 +4,7 @@
 #        --output /shared/deebert --threshold 0.3
 # The model directory must be readable by every executor (shared mount).
 set -euo pipefail
+# shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 exec spark-submit --master yarn --deploy-mode cluster \
   --class dev.deebert.job.DeeBertMain \

@@ -26,13 +26,14 @@ SHARED = "/mnt/shared/deebert"
 APP_JAR = f"{SHARED}/jars/deebert-spark-app.jar"
 CLUSTER = Variable.get("deebert_cluster", default_var="yarn")
 
-# Spark 3.5 on Java 17 needs these opens (conf/java17-opens.sh); DJL must not download anything.
+# Spark 3.5 on Java 17 needs these opens (conf/java17-opens.sh); DJL must not download anything, and unpacks
+# libtorch into its per-user default cache, never a shared dir (why: submit/cluster/common.sh).
 JAVA_OPTS = " ".join(
     [f"--add-opens=java.base/{p}=ALL-UNNAMED" for p in (
         "java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio", "java.util",
         "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch", "sun.nio.cs",
         "sun.security.action", "sun.util.calendar")]
-    + ["-Djdk.reflect.useDirectMethodHandle=false", "-Dai.djl.offline=true", "-DDJL_CACHE_DIR=/tmp/djl"]
+    + ["-Djdk.reflect.useDirectMethodHandle=false", "-Dai.djl.offline=true"]
 )
 
 COMMON_CONF = {

@@ -7,6 +7,7 @@ import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.score.ScoreCommand;
 import dev.deebert.job.train.TrainCommand;
+import org.apache.spark.SparkUserAppException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,8 +39,31 @@ public final class DeeBertMain implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 
-    public static void main(String[] args) {
-        System.exit(execute(args));
+    /**
+     * Client and local mode: the JVM exits with the command's code (submit/deebert and schedulers read 0, 1 and
+     * 2), whatever non-daemon threads a library left behind.
+     *
+     * <p>YARN cluster mode: main runs in a thread of the ApplicationMaster, which reports the application's final
+     * status when main ends (Spark 3.5 ApplicationMaster.startUserApplication): SUCCEEDED when it returns, FAILED
+     * with exit code N and "User application exited with status N" when it throws SparkUserAppException(N), as
+     * Spark's own PythonRunner and RRunner do. System.exit there runs the AM's shutdown hook before any final
+     * status is reported: the attempt is marked FAILED ("Shutdown hook called before final status was
+     * reported", even after exit 0) and YARN starts another attempt, which scores the batch again.
+     */
+    public static void main(String[] args) throws SparkUserAppException {
+        int code = execute(args);
+        if (!inYarnApplicationMaster()) {
+            System.exit(code);
+        }
+        if (code != 0) {
+            throw new SparkUserAppException(code);
+        }
+    }
+
+    /** The ApplicationMaster sets both before it starts main in cluster mode (ApplicationMaster.run). */
+    private static boolean inYarnApplicationMaster() {
+        return "yarn".equals(System.getProperty("spark.master"))
+                && "cluster".equals(System.getProperty("spark.submit.deployMode"));
     }
 
     /**

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Batched early exit. A batch runs layer by layer; after each ramp the rows that are confident enough
@@ -29,9 +30,22 @@ public final class DeeBertEngine implements AutoCloseable {
 
     /** Loads the weights of {@code model} onto {@code device}. */
     public static DeeBertEngine load(ModelDirectory model, Device device, Precision precision) {
+        return load(model, device, precision, model::loadWeights);
+    }
+
+    /**
+     * Loads the weights of {@code model} onto {@code device}, failing unless they are the weights of SHA-256
+     * {@code sha256} ({@link ModelDirectory#loadWeights(NDManager, String)}).
+     */
+    public static DeeBertEngine load(ModelDirectory model, String sha256, Device device, Precision precision) {
+        return load(model, device, precision, manager -> model.loadWeights(manager, sha256));
+    }
+
+    private static DeeBertEngine load(ModelDirectory model, Device device, Precision precision,
+                                      Function<NDManager, DeeBertWeights> load) {
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try {
-            DeeBertWeights weights = model.loadWeights(manager);
+            DeeBertWeights weights = load.apply(manager);
             DeeBertNetwork network = DeeBertNetwork.forInference(weights, precision, manager);
             return new DeeBertEngine(model.config(), precision, manager, network);
         } catch (RuntimeException e) {

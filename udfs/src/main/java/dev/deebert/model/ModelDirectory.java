@@ -4,22 +4,20 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.train.TrainingReport;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -27,11 +25,22 @@ import java.util.stream.Stream;
  * contract ({@code serving.json}). Opening one checks everything that can be checked without loading the
  * weights (files, config, header shapes and dtypes, tokenizer vocabulary, contract), so a driver can refuse a
  * bad model before any task starts.
+ *
+ * <p>{@link #write} makes {@code dir} a link to a version of the model ({@link ModelVersions}), so that a replace
+ * is one rename; an opened directory reads every file from the version {@code dir} named when it was opened.
+ *
+ * @param dir the directory as named (what runs record and executors open)
+ * @param files the directory the files are read from: {@code dir} with links resolved, once
  */
-public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract serving) {
+public record ModelDirectory(Path dir, Path files, DeeBertConfig config, ServingContract serving) {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";
     public static final String TOKENIZER = "tokenizer.json";
+    /** The operating points calibrate writes (dev.deebert.job.analysis.OperatingPoints). */
+    public static final String OPERATING_POINTS = "deebert.json";
+    /** Everything a model directory holds; replacing one deletes nothing else. */
+    private static final Set<String> MODEL_FILES = Set.of(CONFIG, WEIGHTS, TOKENIZER, ServingContract.FILE,
+            TrainingReport.FILE, OPERATING_POINTS);
     /** Pickle checkpoints run code when loaded; we never open them. */
     private static final List<String> PICKLE_SUFFIXES = List.of(".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt");
 
@@ -39,17 +48,23 @@ public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract ser
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir + ": model directory does not exist");
         }
-        refusePickle(dir);
+        Path files;
+        try {
+            files = dir.toRealPath();
+        } catch (IOException e) {
+            throw new ModelFormatException(dir + ": cannot resolve: " + e.getMessage(), e);
+        }
+        refusePickle(files);
         for (String name : List.of(CONFIG, WEIGHTS, TOKENIZER)) {
-            if (!Files.isRegularFile(dir.resolve(name))) {
+            if (!Files.isRegularFile(files.resolve(name))) {
                 throw new ModelFormatException(dir + ": missing " + name);
             }
         }
-        Map<String, SafeTensorsFile.Entry> header = SafeTensorsFile.readHeader(dir.resolve(WEIGHTS));
-        DeeBertConfig config = DeeBertConfig.read(dir.resolve(CONFIG), header.values());
-        checkHeader(dir.resolve(WEIGHTS), header, config);
-        checkTokenizer(dir.resolve(TOKENIZER), config);
-        return new ModelDirectory(dir, config, ServingContract.read(dir, config));
+        Map<String, SafeTensorsFile.Entry> header = SafeTensorsFile.readHeader(files.resolve(WEIGHTS));
+        DeeBertConfig config = DeeBertConfig.read(files.resolve(CONFIG), header.values());
+        checkHeader(files.resolve(WEIGHTS), header, config);
+        checkTokenizer(files.resolve(TOKENIZER), config);
+        return new ModelDirectory(dir, files, config, ServingContract.read(files, config));
     }
 
     /** Fails, saying how to convert, when {@code dir} holds a pickle checkpoint. */
@@ -128,16 +143,30 @@ public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract ser
     }
 
     public Path weightsFile() {
-        return dir.resolve(WEIGHTS);
+        return files.resolve(WEIGHTS);
     }
 
     public Path tokenizerFile() {
-        return dir.resolve(TOKENIZER);
+        return files.resolve(TOKENIZER);
     }
 
     /** Loads and fully checks the weights (including NaN/Inf) into {@code manager}. */
     public DeeBertWeights loadWeights(NDManager manager) {
         return DeeBertWeights.from(config, SafeTensorsFile.read(weightsFile(), manager), weightsFile());
+    }
+
+    /**
+     * {@link #loadWeights(NDManager)}, failing unless the bytes loaded hash to {@code sha256}: an executor must
+     * score with the weights its run was validated with and stamps on every row, not with a model replaced since.
+     */
+    public DeeBertWeights loadWeights(NDManager manager, String sha256) {
+        SafeTensorsFile.Loaded loaded = SafeTensorsFile.load(weightsFile(), manager);
+        if (!loaded.sha256().equals(sha256)) {
+            throw new ModelFormatException(dir + " was replaced after the run started: its " + WEIGHTS
+                    + " has SHA-256 " + loaded.sha256() + " but the run was validated with, and stamps its rows"
+                    + " with, " + sha256 + "; rerun to score the new model");
+        }
+        return DeeBertWeights.from(config, loaded.tensors(), weightsFile());
     }
 
     /**
@@ -195,79 +224,85 @@ public record ModelDirectory(Path dir, DeeBertConfig config, ServingContract ser
     public String weightsSha256() {
         try {
             BasicFileAttributes attributes = Files.readAttributes(weightsFile(), BasicFileAttributes.class);
-            List<Object> identity = Arrays.asList(weightsFile().toAbsolutePath().normalize().toString(),
-                    attributes.fileKey(), attributes.size(), attributes.lastModifiedTime().toMillis());
-            return SHA256_BY_FILE.computeIfAbsent(identity, k -> hashWeights());
+            List<Object> identity = Arrays.asList(weightsFile().toString(), attributes.fileKey(), attributes.size(),
+                    attributes.lastModifiedTime().toMillis());
+            return SHA256_BY_FILE.computeIfAbsent(identity, k -> SafeTensorsFile.sha256(weightsFile()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private String hashWeights() {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(weightsFile()),
-                MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-
-    /** Writes a model directory with the default serving contract ({@link ServingContract#defaultFor}). */
-    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson) throws IOException {
-        return write(dir, weights, tokenizerJson, ServingContract.defaultFor(weights.config()));
     }
 
     /**
-     * Writes a model directory atomically: everything goes to a sibling temp directory that is renamed into
-     * place, so readers never see half a model.
+     * Fails unless a model may be written to {@code dir}: nothing is there, or {@code replace} (--force) is set
+     * and {@code dir} is a model directory, holding model files only, so that replacing it deletes nothing else
+     * (even with --force, {@code --out models} never deletes the models in it). Commands call it before their
+     * work, and {@link #write} again when the model is ready (for train, hours later).
      */
-    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, ServingContract serving)
-            throws IOException {
-        Path parent = dir.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path temp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
-        if (Files.getFileStore(temp).supportsFileAttributeView("posix")) {
-            // Temp directories are private (rwx------); executors running as other users must read the model.
-            Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    public static void checkWritable(Path dir, boolean replace) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
         }
+        if (!replace) {
+            throw new IllegalArgumentException(dir + " already exists; choose another --out or add --force to"
+                    + " replace it");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + " is not a model directory (not a directory); --force only"
+                    + " replaces model directories: choose another --out");
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            List<String> others = entries.filter(p -> !MODEL_FILES.contains(p.getFileName().toString())
+                    || !Files.isRegularFile(p)).map(p -> p.getFileName().toString()).sorted().toList();
+            if (!others.isEmpty()) {
+                throw new IllegalArgumentException(dir + " is not a model directory: it also holds "
+                        + (others.size() > 5 ? others.subList(0, 5) + " and " + (others.size() - 5) + " more" : others)
+                        + "; --force only replaces model directories (" + new TreeSet<>(MODEL_FILES)
+                        + "), so nothing else is ever deleted: choose another --out");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes an imported model with the default serving contract ({@link ServingContract#defaultFor}); an
+     * existing {@code dir} is replaced only if {@code replace} and it is a model directory ({@link #checkWritable}).
+     */
+    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, boolean replace)
+            throws IOException {
+        return write(dir, weights, tokenizerJson, ServingContract.defaultFor(weights.config()), null, replace);
+    }
+
+    /** Writes a trained model: its report, and as its serving contract the length it was trained at. */
+    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, TrainingReport report,
+                                       boolean replace) throws IOException {
+        return write(dir, weights, tokenizerJson, ServingContract.trained(report.maxSeqLen()), report, replace);
+    }
+
+    /**
+     * Writes a new version of the model and then makes {@code dir} name it in one rename ({@link ModelVersions}),
+     * so readers see the old model or the new one, never none or half of one. The version is checked as the
+     * driver of a run checks a model ({@link #verify}) first: a model that would not load never replaces one.
+     */
+    private static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, ServingContract serving,
+                                        TrainingReport report, boolean replace) throws IOException {
+        checkWritable(dir, replace);
+        Path draft = ModelVersions.draft(dir);
         try {
-            weights.config().write(temp.resolve(CONFIG));
-            SafeTensorsFile.write(weights.toNamedList(), temp.resolve(WEIGHTS));
-            Files.copy(tokenizerJson, temp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
-            serving.write(temp);
-            // Checked before the rename, so that a model that would not open never replaces a good one.
-            open(temp).tokenizer(2).close();
+            weights.config().write(draft.resolve(CONFIG));
+            SafeTensorsFile.write(weights.toNamedList(), draft.resolve(WEIGHTS));
+            Files.copy(tokenizerJson, draft.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            serving.write(draft);
+            if (report != null) {
+                report.write(draft.resolve(TrainingReport.FILE));
+            }
+            open(draft).verify();
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(temp);
+            ModelVersions.discard(draft);
             throw e;
         }
-        replace(temp, dir);
+        ModelVersions.publish(draft, dir);
         return open(dir);
-    }
-
-    /** Moves {@code from} onto {@code to}, replacing an existing directory as late as possible. */
-    public static void replace(Path from, Path to) throws IOException {
-        if (Files.exists(to)) {
-            Path old = to.resolveSibling("." + to.getFileName() + ".old");
-            deleteRecursively(old);
-            Files.move(to, old, StandardCopyOption.ATOMIC_MOVE);
-            moveAtomically(from, to);
-            deleteRecursively(old);
-        } else {
-            moveAtomically(from, to);
-        }
-    }
-
-    private static void moveAtomically(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
     }
 
     public static void deleteRecursively(Path path) throws IOException {

@@ -10,14 +10,20 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,35 +57,46 @@ public final class SafeTensorsFile {
         }
     }
 
+    /** Tensors decoded from one read of a file, and the SHA-256 of exactly the bytes they were decoded from. */
+    public record Loaded(NDList tensors, String sha256) {}
+
     /** Parses and checks the header; never reads the tensor data. */
     public static Map<String, Entry> readHeader(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long fileSize = channel.size();
-            if (fileSize < 8) {
-                throw bad(file, "file is " + fileSize + " bytes, too short for a header");
-            }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            channel.read(lengthBytes, 0);
-            long headerLength = lengthBytes.getLong(0);
-            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > fileSize - 8) {
-                throw bad(file, "header claims " + headerLength + " bytes but the file has " + fileSize);
-            }
-            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-            channel.read(header, 8);
-            JsonNode root = JSON.readTree(header.array());
-            long dataSize = fileSize - 8 - headerLength;
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = it.next();
-                if (!"__metadata__".equals(field.getKey())) {
-                    entries.put(field.getKey(), entry(file, field.getKey(), field.getValue(), dataSize));
-                }
-            }
-            checkContiguous(file, entries, dataSize);
-            return entries;
+            return readHeader(file, Channels.newInputStream(channel), channel.size());
         } catch (IOException e) {
             throw new ModelFormatException(file + ": cannot read safetensors header: " + e.getMessage(), e);
         }
+    }
+
+    /** The header at the start of {@code in}, checked against the size of the file it comes from. */
+    private static Map<String, Entry> readHeader(Path file, InputStream in, long fileSize) throws IOException {
+        if (fileSize < 8) {
+            throw bad(file, "file is " + fileSize + " bytes, too short for a header");
+        }
+        byte[] lengthBytes = in.readNBytes(8);
+        if (lengthBytes.length < 8) {
+            throw bad(file, "file ends inside its header");
+        }
+        long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > fileSize - 8) {
+            throw bad(file, "header claims " + headerLength + " bytes but the file has " + fileSize);
+        }
+        byte[] header = in.readNBytes((int) headerLength);
+        if (header.length < headerLength) {
+            throw bad(file, "file ends inside its header");
+        }
+        JsonNode root = JSON.readTree(header);
+        long dataSize = fileSize - 8 - headerLength;
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            if (!"__metadata__".equals(field.getKey())) {
+                entries.put(field.getKey(), entry(file, field.getKey(), field.getValue(), dataSize));
+            }
+        }
+        checkContiguous(file, entries, dataSize);
+        return entries;
     }
 
     /**
@@ -148,11 +165,51 @@ public final class SafeTensorsFile {
 
     /** Loads every tensor (named) after {@link #readHeader} accepted the file. */
     public static NDList read(Path file, NDManager manager) {
-        readHeader(file);
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
-            return NDList.decode(manager, in);
-        } catch (IOException | RuntimeException e) {
-            throw new ModelFormatException(file + ": cannot decode tensors: " + e.getMessage(), e);
+        return load(file, manager).tensors();
+    }
+
+    /**
+     * {@link #read}, hashing as it reads: the file is opened and read once, so the header checked, the tensors
+     * decoded and the hash are of the same bytes even when the file is replaced or rewritten meanwhile.
+     */
+    public static Loaded load(Path file, NDManager manager) {
+        MessageDigest digest = newDigest();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+             // The digest sits below the buffer, which replays the header to DJL: each byte is hashed once.
+             InputStream in = new BufferedInputStream(new DigestInputStream(Channels.newInputStream(channel), digest),
+                     1 << 20)) {
+            in.mark(8 + (int) MAX_HEADER_BYTES);
+            readHeader(file, in, channel.size());
+            in.reset();
+            NDList tensors;
+            try {
+                tensors = NDList.decode(manager, in);
+            } catch (RuntimeException e) {
+                throw new ModelFormatException(file + ": cannot decode tensors: " + e.getMessage(), e);
+            }
+            in.transferTo(OutputStream.nullOutputStream());
+            return new Loaded(tensors, HexFormat.of().formatHex(digest.digest()));
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read safetensors: " + e.getMessage(), e);
+        }
+    }
+
+    /** SHA-256 of the whole file, without decoding it. */
+    public static String sha256(Path file) {
+        MessageDigest digest = newDigest();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -16,9 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One model per executor JVM: the task threads of an executor share the weights of each (model dir, weights
- * hash, device, precision), built on first use and closed when the JVM exits. The hash is part of the key so
- * that a model replaced in place is loaded again by long-lived executors instead of being scored with the old
- * weights under the new hash.
+ * hash, device, precision), built on first use and closed when the JVM exits. The hash is the run's, taken on
+ * the driver and stamped on every row: the weights are loaded only if the bytes read hash to it, so a model
+ * replaced since the driver checked it fails the task instead of being scored under the old hash (and the
+ * executors of one run never score with different models). Being part of the key, it also makes long-lived
+ * executors load a replaced model again for the runs that ask for it.
  */
 public final class ExecutorModels {
     /** A model ready to score: its tokenizer and its engine. Both are safe to share between threads. */
@@ -46,7 +48,7 @@ public final class ExecutorModels {
             ModelDirectory model = ModelDirectory.open(Path.of(modelDir));
             DeeBertTokenizer tokenizer = model.tokenizer(maxSeqLen);
             try {
-                Loaded loaded = new Loaded(tokenizer, DeeBertEngine.load(model, device, precision));
+                Loaded loaded = new Loaded(tokenizer, DeeBertEngine.load(model, key.modelSha256(), device, precision));
                 int builds = LOADS.incrementAndGet();
                 LoggerFactory.getLogger(ExecutorModels.class).info("model build {} in this JVM: {} on {} ({})",
                         builds, key.modelDir(), key.device(), key.precision());

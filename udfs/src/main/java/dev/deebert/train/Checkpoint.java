@@ -11,8 +11,10 @@ import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
 import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +66,31 @@ final class Checkpoint {
             SafeTensorsFile.write(optimizer.state(), temp.resolve(OPTIMIZER));
         }
         JSON.writeValue(temp.resolve(STATE).toFile(), state);
-        ModelDirectory.replace(temp, dir);
+        replace(temp, dir);
+    }
+
+    /**
+     * Moves {@code from} onto {@code to}, replacing the old checkpoint as late as possible. Unlike a model
+     * ({@link ModelDirectory#write}), a checkpoint has one reader, the run itself, so it needs no versions.
+     */
+    private static void replace(Path from, Path to) throws IOException {
+        if (Files.exists(to)) {
+            Path old = to.resolveSibling("." + to.getFileName() + ".old");
+            ModelDirectory.deleteRecursively(old);
+            Files.move(to, old, StandardCopyOption.ATOMIC_MOVE);
+            moveAtomically(from, to);
+            ModelDirectory.deleteRecursively(old);
+        } else {
+            moveAtomically(from, to);
+        }
+    }
+
+    private static void moveAtomically(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
     }
 
     /** Tensors under their canonical names, so a checkpoint does not depend on the backbone prefix. */

@@ -11,7 +11,6 @@ import ai.djl.training.GradientCollector;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.Entropy;
 import dev.deebert.model.ModelDirectory;
-import dev.deebert.model.ServingContract;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,12 +36,13 @@ public final class DeeBertTrainer {
 
     /**
      * @param out the model directory to write; the checkpoint lives next to it in {@code OUT.checkpoint}
+     * @param replace whether a model directory already at {@code out} may be replaced (--force)
      * @param resume continue from that checkpoint instead of starting over
      * @param threads PyTorch intra-op threads during the run (0: keep the engine's setting). Small models train
      *     much faster on one thread, especially on a busy machine.
      */
     public record Inputs(ModelDirectory backbone, List<LabeledText> train, List<LabeledText> dev, LabelSet labels,
-                         int maxSeqLen, TrainingPlan plan, Path out, boolean resume, int threads) {
+                         int maxSeqLen, TrainingPlan plan, Path out, boolean replace, boolean resume, int threads) {
         public Inputs {
             if (threads < 0) {
                 throw new IllegalArgumentException("threads must not be negative, got " + threads);
@@ -138,12 +138,10 @@ public final class DeeBertTrainer {
                 int steps = plan.settings(stage).totalSteps(in.train().size());
                 checkpoint.save(new Checkpoint.State(fingerprint, stage, steps, steps, reports), parameters, null);
             }
-            ModelDirectory.write(in.out(), parameters.weights(), in.backbone().tokenizerFile(),
-                    ServingContract.trained(in.maxSeqLen()));
             TrainingReport report = new TrainingReport(in.backbone().dir().toString(), in.labels().names(),
                     in.labels().positiveIndex() < 0 ? null : in.labels().names().get(in.labels().positiveIndex()),
                     in.train().size(), in.dev().size(), in.maxSeqLen(), plan.seed(), reports);
-            report.write(in.out().resolve(TrainingReport.FILE));
+            ModelDirectory.write(in.out(), parameters.weights(), in.backbone().tokenizerFile(), report, in.replace());
             checkpoint.delete();
             return new Outcome(report, null);
         }
@@ -191,9 +189,13 @@ public final class DeeBertTrainer {
                     double value = lossAndGradients(loss, rowsOfBatch, manager);
                     // transformers' linear schedule without warm-up: step s (1-based) uses lr * (T - s + 1) / T
                     double learningRate = settings.learningRate() * (total - step + 1) / total;
-                    String nonFinite = !Double.isFinite(value) ? "loss"
-                            : Double.isFinite(optimizer.update(trained, step, learningRate, settings.maxGradNorm()))
-                            ? null : AdamW.firstNonFinite(trained);
+                    String nonFinite = null;
+                    if (!Double.isFinite(value)) {
+                        nonFinite = "loss";
+                    } else if (!Double.isFinite(optimizer.update(trained, step, learningRate,
+                            settings.maxGradNorm()))) {
+                        nonFinite = AdamW.firstNonFinite(trained);
+                    }
                     if (nonFinite != null) {
                         NonFiniteBatch bad = new NonFiniteBatch(stage, step, nonFinite, idsOf(rowsOfBatch));
                         AdamW.zeroGradients(trained);

@@ -5,16 +5,20 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
@@ -40,7 +44,7 @@ import java.util.stream.Collectors;
 public record OperatingPoints(@JsonProperty("format") String format,
                               @JsonProperty("model_sha256") String modelSha256,
                               @JsonProperty("calibrations") List<Calibrated> calibrations) {
-    public static final String FILE = "deebert.json";
+    public static final String FILE = ModelDirectory.OPERATING_POINTS;
     public static final String FORMAT = "deebert-operating-points/2";
     static final String FORMAT_1 = "deebert-operating-points/1";
 
@@ -225,12 +229,18 @@ public record OperatingPoints(@JsonProperty("format") String format,
         return new OperatingPoints(FORMAT, sha256, kept);
     }
 
-    /** Writes {@code modelDir/deebert.json}, replacing it in one rename so readers never see half a file. */
+    /**
+     * Writes {@code modelDir/deebert.json}, replacing it in one rename so readers never see half a file. The temp
+     * file is created as the model's own files are, with the umask's permissions: a temp file's rw------- would
+     * keep drivers running as other users from reading the operating points.
+     */
     void write(Path modelDir) {
         Path file = modelDir.resolve(FILE);
         try {
-            Path temp = Files.createTempFile(modelDir, "." + FILE, ".tmp");
-            JSON.writeValue(temp.toFile(), this);
+            Path temp = modelDir.resolve("." + FILE + "." + UUID.randomUUID() + ".tmp");
+            try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW)) {
+                JSON.writeValue(out, this);
+            }
             try {
                 Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

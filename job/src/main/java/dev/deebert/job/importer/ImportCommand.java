@@ -68,7 +68,8 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Model directory to write.")
     Path out;
 
-    @Option(names = "--force", description = "Replace --out if it already exists.")
+    @Option(names = "--force", description = "Replace --out if it already exists: a model directory only, in one"
+            + " atomic step.")
     boolean force;
 
     @Option(names = "--labels", split = ",", description = "Label names, in index order (default LABEL_0, ...; "
@@ -93,9 +94,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (Files.exists(out) && !force) {
-            throw new IllegalArgumentException(out + " already exists; choose another --out or add --force");
-        }
+        ModelDirectory.checkWritable(out, force);
         if (source != null && source.hf != null) {
             importHf(source.hf);
         } else {
@@ -155,7 +154,7 @@ public final class ImportCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
-            ModelDirectory.write(out, DeeBertWeights.of(config, arrays), tokenizer);
+            ModelDirectory.write(out, DeeBertWeights.of(config, arrays), tokenizer, force);
         }
 
         PrintWriter stdout = spec.commandLine().getOut();

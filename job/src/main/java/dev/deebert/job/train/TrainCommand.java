@@ -52,8 +52,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dev", required = true, description = "Dev table, evaluated after each stage.")
     Path dev;
 
-    @Option(names = "--out", required = true, description = "Model directory to write (replaced atomically).")
+    @Option(names = "--out", required = true, description = "Model directory to write.")
     Path out;
+
+    @Option(names = "--force", description = "Replace --out if it already exists: a model directory only, in one"
+            + " atomic step.")
+    boolean force;
 
     @Option(names = "--id-col", description = "Row ids, named when a batch goes wrong (default: the column 'id' "
             + "if there is one, else the row's position).")
@@ -151,6 +155,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (maxTrainRows < 0) {
             throw new IllegalArgumentException("--max-train-rows must not be negative, got " + maxTrainRows);
         }
+        ModelDirectory.checkWritable(out, force);
 
         ModelDirectory backbone = ModelDirectory.open(model);
         List<TrainingTable.Example> trainRows;
@@ -172,7 +177,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         DeeBertTrainer.Outcome outcome = DeeBertTrainer.train(new DeeBertTrainer.Inputs(backbone, trainSet, devSet,
-                labels, seqLen, plan, out, resume, threads), progress);
+                labels, seqLen, plan, out, force, resume, threads), progress);
         if (!outcome.finished()) {
             progress.message("run again with --resume to continue");
             return 0;

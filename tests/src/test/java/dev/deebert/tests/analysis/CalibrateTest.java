@@ -66,7 +66,7 @@ class CalibrateTest {
     }
 
     @Test
-    void picksTheLargestSavingWithinEachBudgetAndWritesDeebertJson() {
+    void picksTheLargestSavingWithinEachBudgetAndWritesDeebertJson() throws IOException {
         assertEquals("0", calibrate(model, "--bootstrap", "1000", "--seed", "7"));
         OperatingPoints file = OperatingPoints.read(model);
         OperatingPoints.Calibrated points = file.find(Precision.FP32, LabeledCorpus.MAX_SEQ_LEN);
@@ -74,6 +74,9 @@ class CalibrateTest {
                 .filter(col("run_id").equalTo(LabeledCorpus.RUN)).collectAsList();
 
         assertEquals(ModelDirectory.open(model).weightsSha256(), file.modelSha256());
+        assertEquals(Files.getPosixFilePermissions(model.resolve(ModelDirectory.WEIGHTS)),
+                Files.getPosixFilePermissions(model.resolve(OperatingPoints.FILE)),
+                "as readable as the weights, by drivers running as other users too");
         assertEquals(List.of("fp32", LabeledCorpus.MAX_SEQ_LEN, LabeledCorpus.BATCH_SIZE),
                 List.of(points.precision(), points.maxSeqLen(), points.batchSize()), "how the sweep ran");
         assertEquals(LabeledCorpus.RUN, points.sweep().runId());

@@ -29,12 +29,15 @@ import dev.deebert.model.TokenizedText;
 import dev.deebert.tests.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -142,7 +145,7 @@ class HfImportTest {
         assertEquals(List.of("neg", "neu", "pos"), model.config().labelNames());
         JsonNode first = cases("bert-cls").get(0);
         Outcome inspected = deebert("inspect", "--model", out.toString(), "--threshold", "0", "--max-seq-len",
-                Integer.toString(MAX_SEQ_LEN), "--text", first.get("text").asText());
+                Integer.toString(MAX_SEQ_LEN), "--precision", "fp32", "--text", first.get("text").asText());
         assertEquals(0, inspected.code(), inspected.stderr());
         JsonNode row = new ObjectMapper().readTree(inspected.stdout());
         assertArrayEquals(floats(first.get("logits")), floats(row.path("final").path("logits")), (float) TOLERANCE);
@@ -185,10 +188,44 @@ class HfImportTest {
         Outcome refused = deebert("import", "--hf", Fixtures.hf("bert-cls").toString(), "--out", out.toString());
         assertEquals(2, refused.code());
         assertEquals("mine", Files.readString(out.resolve("keep.txt")));
+        Outcome forced = deebert("import", "--hf", Fixtures.hf("bert-cls").toString(), "--out", out.toString(),
+                "--force");
+        assertEquals(2, forced.code(), "--force replaces model directories only");
+        assertTrue(forced.stderr().contains("is not a model directory: it also holds [keep.txt]"), forced.stderr());
+        assertEquals("mine", Files.readString(out.resolve("keep.txt")));
         Outcome onnxOption = deebert("import", "--hf", Fixtures.hf("bert-cls").toString(), "--model-type",
                 "roberta", "--out", tmp.resolve("other").toString());
         assertEquals(2, onnxOption.code());
         assertTrue(onnxOption.stderr().contains("--model-type"), onnxOption.stderr());
+    }
+
+    /**
+     * A checkpoint whose tokenizer.json does not belong to its weights (ids beyond vocab_size) is refused before
+     * it replaces anything: the model at --out stays, loadable, and no draft is left behind.
+     */
+    @Test
+    void forceWithAMismatchedTokenizerKeepsTheModelItWouldHaveReplaced() throws IOException {
+        Path out = tmp.resolve("model");
+        assertEquals(0, deebert("import", "--hf", Fixtures.hf("bert-cls").toString(), "--out", out.toString()).code());
+        String before = ModelDirectory.open(out).weightsSha256();
+        Path mismatched = Files.createDirectories(tmp.resolve("mismatched"));
+        try (Stream<Path> files = Files.list(Fixtures.hf("bert-cls"))) {
+            for (Path file : files.toList()) {
+                Files.copy(file, mismatched.resolve(file.getFileName()));
+            }
+        }
+        try (InputStream bge = getClass().getResourceAsStream("/bge-small-en-v1.5-tokenizer.json")) {
+            Files.copy(bge, mismatched.resolve(ModelDirectory.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        Outcome refused = deebert("import", "--hf", mismatched.toString(), "--out", out.toString(), "--force");
+        assertEquals(2, refused.code());
+        assertTrue(refused.stderr().contains("but config.json vocab_size is 400 (tokenizer and model do not belong"
+                + " together)"), refused.stderr());
+        assertEquals(before, ModelDirectory.open(out).verify().weightsSha256());
+        try (Stream<Path> versions = Files.list(tmp.resolve(".model.versions"))) {
+            assertEquals(1, versions.count(), "the model, and no draft");
+        }
     }
 
     /** The path GoldenLogitsTest takes: our tokenizer, then every layer traced at threshold 0. */

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,11 @@ import java.util.stream.Stream;
  * and N workers whose executors are JVMs of their own, so a test can kill one.
  */
 final class LocalStandalone implements AutoCloseable {
-    private static final Pattern EXPORT = Pattern.compile("export (\\w+)=\"?(.*?)\"?");
+    private static final Path SCRIPT = Launcher.ROOT.resolve("submit/cluster/local-standalone.sh");
+    /** What users run, {@code eval "$(local-standalone.sh start ...)"}, then the variables it set, one a line. */
+    private static final String EVAL_START = "exports=$(bash \"$0\" \"$@\") && eval \"$exports\""
+            + " && echo \"DEEBERT_MASTER=$DEEBERT_MASTER\" && echo \"DEEBERT_SUBMIT_ARGS=$DEEBERT_SUBMIT_ARGS\"";
+    private static final Pattern VARIABLE = Pattern.compile("(DEEBERT_MASTER|DEEBERT_SUBMIT_ARGS)=(.*)");
 
     private final Path dir;
     private final Map<String, String> submitEnv;
@@ -38,30 +41,27 @@ final class LocalStandalone implements AutoCloseable {
         }
         Files.createDirectories(dir);
         Path log = dir.resolve("start.log");
-        Process start = script(dir, log, "start", "--workers", Integer.toString(workers),
-                "--cores-per-worker", Integer.toString(coresPerWorker), "--memory", memory,
-                "--port", Integer.toString(port));
+        Process start = Launcher.start(List.of("bash", "-c", EVAL_START, SCRIPT.toString(), "start",
+                "--workers", Integer.toString(workers), "--cores-per-worker", Integer.toString(coresPerWorker),
+                "--memory", memory, "--port", Integer.toString(port)), env(dir), log);
         if (!start.waitFor(5, TimeUnit.MINUTES) || start.exitValue() != 0) {
             start.destroyForcibly();
             new LocalStandalone(dir, Map.of()).close();  // whatever daemons did come up
             throw new IllegalStateException("local-standalone.sh start failed:\n" + Launcher.tail(log));
         }
-        Map<String, String> env = new LinkedHashMap<>();
+        Map<String, String> submitEnv = new LinkedHashMap<>();
         for (String line : Files.readAllLines(log)) {
-            Matcher m = EXPORT.matcher(line);
+            Matcher m = VARIABLE.matcher(line);
             if (m.matches()) {
-                env.put(m.group(1), m.group(2));
+                submitEnv.put(m.group(1), m.group(2));
             }
         }
-        assertEquals("spark://127.0.0.1:" + port, env.get("DEEBERT_MASTER"), "start prints the master URL");
-        return new LocalStandalone(dir, env);
+        assertEquals("spark://127.0.0.1:" + port, submitEnv.get("DEEBERT_MASTER"), "start prints the master URL");
+        return new LocalStandalone(dir, submitEnv);
     }
 
-    private static Process script(Path dir, Path log, String... args) throws IOException {
-        Path script = Launcher.ROOT.resolve("submit/cluster/local-standalone.sh");
-        List<String> command = new ArrayList<>(List.of("bash", script.toString()));
-        command.addAll(List.of(args));
-        return Launcher.start(command, Map.of("DEEBERT_STANDALONE_DIR", dir.toString()), log);
+    private static Map<String, String> env(Path dir) {
+        return Map.of("DEEBERT_STANDALONE_DIR", dir.toString());
     }
 
     /** DEEBERT_MASTER and DEEBERT_SUBMIT_ARGS: what points submit/deebert at this cluster. */
@@ -85,7 +85,7 @@ final class LocalStandalone implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
-        Process stop = script(dir, dir.resolve("stop.log"), "stop");
+        Process stop = Launcher.start(List.of("bash", SCRIPT.toString(), "stop"), env(dir), dir.resolve("stop.log"));
         stop.waitFor(2, TimeUnit.MINUTES);
     }
 }

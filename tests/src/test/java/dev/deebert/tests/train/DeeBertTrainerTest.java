@@ -79,7 +79,7 @@ class DeeBertTrainerTest {
         LabelSet labels = LabelSet.of(List.of("neg", "neu", "pos"));
         DeeBertTrainer.Inputs inputs = new DeeBertTrainer.Inputs(model,
                 encode(model, SyntheticSentiment.rows(300, 1), labels),
-                encode(model, SyntheticSentiment.rows(90, 2), labels), labels, MAX_SEQ_LEN, plan, out, false, 1);
+                encode(model, SyntheticSentiment.rows(90, 2), labels), labels, MAX_SEQ_LEN, plan, out, false, false, 1);
         DeeBertTrainer.Outcome outcome = DeeBertTrainer.train(inputs, Progress.silent());
         assertTrue(outcome.finished());
         return outcome.report();

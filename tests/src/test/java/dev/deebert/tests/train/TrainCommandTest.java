@@ -3,6 +3,7 @@ package dev.deebert.tests.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ServingContract;
+import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import dev.deebert.train.DeeBertTrainer;
 import dev.deebert.train.StageReport;
@@ -75,10 +77,38 @@ class TrainCommandTest {
         assertEquals(TrainingReport.read(whole.resolve(TrainingReport.FILE)).stages().get(1).devRamps(),
                 report.stages().get(1).devRamps());
         assertTrue(report.stages().get(1).devFinal().accuracy() > DeeBertTrainerTest.WELL_ABOVE_CHANCE);
-        try (Stream<Path> left = Files.list(temp)) {
-            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith(".")).toList(),
+        try (Stream<Path> left = Files.walk(temp)) {
+            assertEquals(List.of(), left.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("tmp-") || n.contains(".tmp") || n.endsWith(".old")).toList(),
                     "no temporary directories are left behind");
         }
+    }
+
+    /**
+     * An existing --out is replaced only with --force, and only if it is a model directory: --force on a
+     * directory of models deletes none of them.
+     */
+    @Test
+    void anExistingOutIsReplacedOnlyWithForceAndOnlyIfItIsAModelDirectory() throws Exception {
+        Path trainFile = SyntheticSentiment.writeJsonl(temp.resolve("train.jsonl"), SyntheticSentiment.rows(60, 7));
+        Path devFile = SyntheticSentiment.writeJsonl(temp.resolve("dev.jsonl"), SyntheticSentiment.rows(30, 8));
+        Path models = temp.resolve("models");
+        Path out = Fixtures.copyGoldenBert(models.resolve("existing"));
+        Path other = Fixtures.copyGoldenBert(models.resolve("other"));
+        String before = ModelDirectory.open(out).weightsSha256();
+
+        assertEquals(2, DeeBertMain.execute(args(trainFile, devFile, out)), "exists, and no --force");
+        assertEquals(before, ModelDirectory.open(out).weightsSha256());
+        assertEquals(2, DeeBertMain.execute(args(trainFile, devFile, models, "--force")), "not a model directory");
+        assertEquals(before, ModelDirectory.open(out).weightsSha256());
+        assertEquals(before, ModelDirectory.open(other).weightsSha256());
+
+        assertEquals(0, DeeBertMain.execute(args(trainFile, devFile, out, "--force")));
+        ModelDirectory trained = ModelDirectory.open(out);
+        assertNotEquals(before, trained.weightsSha256());
+        assertEquals(ServingContract.trained(24), trained.serving());
+        assertTrue(Files.isRegularFile(out.resolve(TrainingReport.FILE)), "the report came with the model");
+        assertEquals(before, ModelDirectory.open(other).weightsSha256());
     }
 
     @Test
