@@ -1,9 +1,12 @@
 package dev.deebert.job;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -56,6 +59,33 @@ public enum InputFormat {
         throw new IllegalArgumentException(path + ": cannot tell its format; pass --format");
     }
 
+    /**
+     * Whether {@code path} is a directory (not a Delta table) in which Spark finds no file to read: nothing,
+     * or only files and directories that Spark's file listing skips as hidden (names starting with '_' but
+     * holding no '=', names starting with '.', and HDFS's '._COPYING_' files).
+     */
+    public static boolean holdsNoFiles(Path path) {
+        if (!Files.isDirectory(path) || Files.isDirectory(path.resolve("_delta_log"))) {
+            return false;
+        }
+        try (Stream<Path> files = Files.walk(path)) {
+            return files.filter(Files::isRegularFile).allMatch(file -> hidden(path.relativize(file)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether Spark skips {@code relative}: the file or a directory on its way is hidden. */
+    private static boolean hidden(Path relative) {
+        for (Path name : relative) {
+            String n = name.toString();
+            if (n.startsWith("_") && !n.contains("=") || n.startsWith(".") || n.endsWith("._COPYING_")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Reads {@code path}; a text file becomes one column {@code text}, one row per line. */
     public Dataset<Row> read(SparkSession spark, Path path) {
         return named(spark.read().format(source()).options(options()).load(location(path)));
@@ -72,11 +102,24 @@ public enum InputFormat {
         if (maxFilesPerTrigger > 0) {
             reader = reader.option("maxFilesPerTrigger", maxFilesPerTrigger);
         }
+        if (this != DELTA) {
+            reader = reader.option("maxFileAge", FILE_AGE_UNLIMITED);
+        }
         if (this != DELTA && this != TEXT) {
             reader = reader.schema(schema);
         }
         return named(reader.load(location(path)));
     }
+
+    /**
+     * Spark's file stream source skips a new file whose modification time lies more than {@code maxFileAge}
+     * (7 days by default) before the newest file it has seen: files delivered with their original times
+     * ({@code rsync -a}, {@code cp -p}, {@code tar x}) would never be scored, silently. A thousand years is
+     * never, without overflowing Spark's arithmetic on it (even for files dated 1970). What the option
+     * bounds, the seen-file list kept in memory, Spark rebuilds in full from its checkpoint log on every
+     * start anyway.
+     */
+    private static final String FILE_AGE_UNLIMITED = "365000d";
 
     /** Spark's data source name. */
     private String source() {

@@ -16,7 +16,8 @@ import org.apache.spark.sql.RowFactory;
  * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs
  * length-sorted batches through the batched early exit, and emits one prediction row per input row (in
  * input order) followed by one row carrying the partition's stats. A row that cannot be scored gets its
- * error recorded instead of a prediction; it never fails the task.
+ * error recorded instead of a prediction; it never fails the task. A failing model does (a batch whose
+ * rows all fail alone too).
  *
  * <p>Input rows follow {@link ScoreSchemas#INPUT} then the pass-through columns; output rows follow
  * {@link ScoreSchemas#scorerOutput}.
@@ -102,7 +103,14 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             }
         }
 
-        /** Runs one batch; if it fails as a whole, each row alone, so one bad row cannot take others down. */
+        /**
+         * Runs one batch; if it fails as a whole, each row alone, so one bad row cannot take others down. When
+         * every row fails alone as well, the failure is not the rows' (a broken engine, a lost or asserted
+         * device, memory that never frees): recording it as each row's error would pass off an unscored batch
+         * as scored, so it fails the task instead and Spark retries it. A batch of one row cannot tell the two
+         * apart; its failure stays the row's, and the run's failed-row share catches an engine that fails them
+         * all.
+         */
         private void classify(int[] batch, TokenizedText[] tokens, Prediction[] predictions, String[] errors) {
             try {
                 List<Prediction> out = model.engine().classify(
@@ -117,6 +125,11 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 }
                 for (int row : batch) {
                     classify(new int[] {row}, tokens, predictions, errors);
+                }
+                if (Arrays.stream(batch).allMatch(row -> predictions[row] == null)) {
+                    throw new IllegalStateException("a batch of " + batch.length + " rows failed, and each of its"
+                            + " rows failed alone too, so the model, not the rows, is failing: "
+                            + describe(batchFailure), batchFailure);
                 }
             }
         }

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 
+import java.util.Arrays;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -33,7 +34,17 @@ public final class ScoreSchemas {
             .add("max_seq_len", IntegerType, true)
             .add("precision", StringType, true);
 
-    public static final StructType PREDICTIONS = followedBy(new StructType()
+    /**
+     * The incremental feed that wrote a prediction: its streaming query's id, which Spark keeps in the feed's
+     * checkpoint, so it is the same in every run of the feed and differs between feeds sharing an output root.
+     * Null for batch runs. Added after the first tables were written, like {@link #SERVING}.
+     */
+    public static final StructType FEED = new StructType().add("feed_id", StringType, true);
+
+    /** Every column added after the first tables were written: a table that lacks some gets them, nullable. */
+    public static final StructType ADDED_LATER = followedBy(SERVING, FEED);
+
+    public static final StructType PREDICTIONS = followedBy(followedBy(new StructType()
             .add("run_id", StringType, false)
             .add("id", StringType, false)
             .add("label", StringType, true)
@@ -46,7 +57,7 @@ public final class ScoreSchemas {
             .add("truncated", BooleanType, true)
             .add("error", StringType, true)
             .add("model_sha256", StringType, false)
-            .add("threshold", DoubleType, false), SERVING);
+            .add("threshold", DoubleType, false), SERVING), FEED);
 
     public static final StructType PARTITION_STATS = new StructType()
             .add("run_id", StringType, false)
@@ -78,16 +89,26 @@ public final class ScoreSchemas {
 
     /**
      * Predictions with the pass-through columns of {@code input} appended. A pass-through column named like
-     * a predictions column (typically the gold {@code label}) is kept as {@code input_<name>}.
+     * a predictions column (typically the gold {@code label}) is kept as {@code input_<name>}. Names compare
+     * ignoring case, as Spark and Delta compare column names; pass-through columns that would still share a
+     * name are refused.
      */
     public static StructType predictions(StructType input, Iterable<String> passThrough) {
         StructType schema = PREDICTIONS;
         for (String column : passThrough) {
             StructField field = input.apply(column);
-            String name = PREDICTIONS.getFieldIndex(field.name()).isDefined() ? "input_" + field.name() : field.name();
+            String name = has(PREDICTIONS, field.name()) ? "input_" + field.name() : field.name();
+            if (has(schema, name) || name.equalsIgnoreCase(STATS)) {
+                throw new IllegalArgumentException("--keep-cols " + column + " would be a second column named "
+                        + name + " in the predictions");
+            }
             schema = schema.add(name, field.dataType(), true);
         }
         return schema;
+    }
+
+    private static boolean has(StructType schema, String name) {
+        return Arrays.stream(schema.fieldNames()).anyMatch(name::equalsIgnoreCase);
     }
 
     /** What the scorer emits: prediction rows, then one row per partition that only carries its stats. */

@@ -30,6 +30,21 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
                           ExitPolicy policy, double threshold, Precision precision, int batchSize, int maxSeqLen,
                           List<String> passThrough) implements Serializable {
 
+    /**
+     * The largest {@code --batch-size}: a task reads {@link #windowRows} rows ahead, so a larger batch would
+     * have every task hold over a million rows at once, and a window of 16 x 2^27 rows does not even have an
+     * int size.
+     */
+    public static final int MAX_BATCH_SIZE = 1 << 16;
+
+    /** Fails, naming the option, unless {@code batchSize} is a batch size scoring and sweeps can run. */
+    public static void checkBatchSize(int batchSize) {
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("--batch-size must be between 1 and " + MAX_BATCH_SIZE + ", got "
+                    + batchSize);
+        }
+    }
+
     /** Texts are cut to this many characters before tokenizing: far beyond what maxSeqLen tokens can hold,
      *  and it keeps a megabyte-long row from costing megabytes of tokenizer work. */
     public int maxChars() {

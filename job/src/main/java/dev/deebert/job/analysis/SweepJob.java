@@ -67,6 +67,7 @@ public final class SweepJob {
         Dataset<Row> input = labeledInput(request, labels).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             RunTables.addMissingColumns(spark, schemas, AnalysisTables.SWEEP_SETTINGS);
+            RunTables.createMissing(spark, schemas, tables.sweepRows());
             describeJob(request, "trace every layer");
             RunTables.replaceRun(input.mapPartitions(new PartitionTracer(spec), Encoders.row(AnalysisSchemas.SWEEP_ROWS)),
                     tables.sweepRows(), request.runId(), true);

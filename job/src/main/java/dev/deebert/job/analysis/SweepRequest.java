@@ -3,6 +3,7 @@ package dev.deebert.job.analysis;
 import dev.deebert.job.RunIds;
 import dev.deebert.job.InputFormat;
 import dev.deebert.model.Precision;
+import dev.deebert.score.ScoringSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,9 +31,7 @@ public record SweepRequest(Path model, Path data, InputFormat format, String idC
             System.arraycopy(thresholds, 0, withZero, 1, thresholds.length);
             thresholds = withZero;
         }
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
-        }
+        ScoringSpec.checkBatchSize(batchSize);
         RunIds.check(runId);
         if (!Files.exists(data)) {
             throw new IllegalArgumentException("--data " + data + " does not exist");

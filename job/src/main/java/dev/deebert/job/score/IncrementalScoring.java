@@ -1,5 +1,6 @@
 package dev.deebert.job.score;
 
+import dev.deebert.job.InputFormat;
 import dev.deebert.job.score.Scoring.Scored;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -8,6 +9,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.streaming.StreamExecution;
+import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.StructType;
@@ -26,30 +28,38 @@ public final class IncrementalScoring {
 
     private final SparkSession spark;
     private final ScoreRequest request;
+    private final InputFormat format;
     private final ScorerInput columns;
     private final Scoring scoring;
     private final RunTables tables;
     /** Written by the stream's thread, read by the caller's. */
     private final AtomicLong batches = new AtomicLong();
+    private String feedId;
 
-    IncrementalScoring(SparkSession spark, ScoreRequest request, ScorerInput columns, Scoring scoring,
-                       RunTables tables) {
+    IncrementalScoring(SparkSession spark, ScoreRequest request, InputFormat format, ScorerInput columns,
+                       Scoring scoring, RunTables tables) {
         this.spark = spark;
         this.request = request;
+        this.format = format;
         this.columns = columns;
         this.scoring = scoring;
         this.tables = tables;
     }
 
-    /** Scores what is new; {@code schema} is the input's as a batch read of it sees it now. */
+    /**
+     * Scores what is new; {@code schema} is the input's as a batch read of it sees it now. A micro-batch that
+     * fails (a failed task, too many failed rows) stops the query before Spark commits it in the checkpoint,
+     * so the next run scores it again.
+     */
     void run(StructType schema) {
         try {
-            stream(schema).writeStream()
-                    .option("checkpointLocation", request.incremental().checkpoint().toAbsolutePath().toString())
+            StreamingQuery query = stream(schema).writeStream()
+                    .option("checkpointLocation", checkpoint(request))
                     .trigger(Trigger.AvailableNow())
                     .foreachBatch((VoidFunction2<Dataset<Row>, Long>) this::write)
-                    .start()
-                    .awaitTermination();
+                    .start();
+            feedId = query.id().toString();
+            query.awaitTermination();
         } catch (StreamingQueryException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new IllegalStateException("incremental run " + request.runId() + " stopped after "
@@ -65,20 +75,31 @@ public final class IncrementalScoring {
         return batches.get();
     }
 
+    /** The feed's streaming query id, once {@link #run} started the query. */
+    String feedId() {
+        return feedId;
+    }
+
+    /** The checkpoint directory as Spark and the runs table get it. */
+    static String checkpoint(ScoreRequest request) {
+        return request.incremental().checkpoint().toAbsolutePath().toString();
+    }
+
     private Dataset<Row> stream(StructType schema) {
-        return request.format().readStream(spark, request.input(), schema, request.incremental().maxFilesPerTrigger());
+        return format.readStream(spark, request.input(), schema, request.incremental().maxFilesPerTrigger());
     }
 
     private void write(Dataset<Row> batch, long batchId) {
         // The query id lives in the checkpoint: stable across restarts, new for a new checkpoint, so a fresh
-        // checkpoint (whose batch ids restart at 0) can never be mistaken for replays of an old one.
+        // checkpoint (whose batch ids restart at 0) can never be mistaken for replays of an old one. Read here
+        // rather than from the started query, which the first micro-batch may run before.
         String queryId = spark.sparkContext().getLocalProperty(StreamExecution.QUERY_ID_KEY());
         if (queryId == null) {
             throw new IllegalStateException("micro-batch " + batchId + " runs outside a streaming query");
         }
         String appId = "deebert-score-" + queryId;
-        try (Scored scored = scoring.score(columns.select(batch))) {
-            spark.sparkContext().setJobDescription("deebert score " + request.runId() + ": micro-batch " + batchId);
+        spark.sparkContext().setJobDescription("deebert score " + request.runId() + ": micro-batch " + batchId);
+        try (Scored scored = scoring.score(columns.select(batch), queryId)) {
             RunTables.appendOnce(scored.predictions(), tables.predictions(), appId, batchId, true);
             RunTables.appendOnce(scored.stats(), tables.partitionStats(), appId, batchId, false);
         }

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.sum;
 import dev.deebert.job.score.Scoring.Scored;
 import io.delta.tables.DeltaTable;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -15,44 +16,69 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code --rescore-model-change}: rows of earlier incremental runs whose {@code model_sha256} is not the
- * current model's, and whose id is still in the input, are scored again and replace the old rows in one
- * MERGE commit. Afterwards each id keeps exactly one prediction, now carrying the current model's hash and
- * the rescoring run's id; the old rows stay readable through Delta time travel. Rows of batch runs are
- * snapshots of their run and never touched.
+ * {@code --rescore-model-change}: rows this feed scored in earlier incremental runs whose {@code model_sha256}
+ * is not the current model's, and whose id is still in the input, are scored again and replace the old rows
+ * in one MERGE commit. Afterwards each such row carries the current model's hash and the rescoring run's id;
+ * the old rows stay readable through Delta time travel. Rows of batch runs are snapshots of their run and
+ * never touched.
+ *
+ * <p>A feed's rows are those carrying its {@code feed_id}. Feeds sharing an output root may use the same ids,
+ * so an id alone would let one feed's rescore overwrite another's rows with its own texts' predictions. Rows
+ * written before {@code feed_id} existed carry none: they are this feed's when the run that wrote them
+ * used this feed's checkpoint (its {@code runs.config}).
  *
  * <p>The stats are appended before the MERGE: a crash between the two leaves the old rows stale, so the next
  * rescoring run scores them again and both runs' stats show the work each really did.
+ *
+ * @param feedId the streaming query id of this run's feed
+ * @param checkpoint the feed's checkpoint, as the runs table records it
  */
-record ModelRescore(SparkSession spark, Scoring scoring, RunTables tables) {
+record ModelRescore(SparkSession spark, Scoring scoring, RunTables tables, String feedId, String checkpoint) {
 
     /** Rescores stale rows of {@code input} (scorer input of the whole current input); returns how many. */
     long run(Dataset<Row> input) {
-        List<String> incrementalRuns = tables.incrementalRunIds(spark);
-        if (incrementalRuns.isEmpty() || !Files.exists(tables.predictions().resolve("_delta_log"))) {
+        if (!Files.exists(tables.predictions().resolve("_delta_log"))) {
             return 0;
         }
-        String predictions = tables.predictions().toString();
-        String current = scoring.spec().modelSha256();
-        Column staleRow = col("run_id").isin(incrementalRuns.toArray())
-                .and(col("model_sha256").notEqual(lit(current)));
-        Dataset<Row> staleIds = spark.read().format("delta").load(predictions).filter(staleRow).select("id");
-        Dataset<Row> stale = input.join(staleIds, input.col("id").equalTo(staleIds.col("id")), "left_semi")
-                .dropDuplicates("id");  // MERGE allows one source row per target row
-        try (Scored scored = scoring.score(stale)) {
-            spark.sparkContext().setJobDescription("deebert score " + scoring.spec().runId() + ": rescore");
+        Path predictions = tables.predictions();
+        Column stale = staleRowOfThisFeed(tables.incrementalRunIds(spark, checkpoint));
+        Dataset<Row> staleIds = spark.read().format("delta").load(predictions.toString()).as("t").filter(stale)
+                .select("id");
+        Dataset<Row> toRescore = input.join(staleIds, input.col("id").equalTo(staleIds.col("id")), "left_semi");
+        spark.sparkContext().setJobDescription("deebert score " + scoring.spec().runId() + ": rescore");
+        refuseDuplicateIds(toRescore);
+        try (Scored scored = scoring.score(toRescore, feedId)) {
             long rows = scored.stats().agg(coalesce(sum("rows"), lit(0L))).first().getLong(0);
             if (rows == 0) {
                 return 0;
             }
             scored.stats().write().format("delta").mode("append").save(tables.partitionStats().toString());
-            DeltaTable.forPath(spark, predictions).as("t")
-                    .merge(scored.predictions().as("s"), col("t.id").equalTo(col("s.id"))
-                            .and(col("t.run_id").isin(incrementalRuns.toArray()))
-                            .and(col("t.model_sha256").notEqual(lit(current))))
+            DeltaTable.forPath(spark, predictions.toString()).as("t")
+                    .merge(scored.predictions().as("s"), col("t.id").equalTo(col("s.id")).and(stale))
                     .whenMatched().updateAll()
                     .execute();
             return rows;
+        }
+    }
+
+    /** On the predictions aliased {@code t}; {@code legacyRuns}: this feed's runs, for rows without a feed id. */
+    private Column staleRowOfThisFeed(List<String> legacyRuns) {
+        Column ofThisFeed = col("t.feed_id").equalTo(feedId)
+                .or(col("t.feed_id").isNull().and(col("t.run_id").isin(legacyRuns.toArray())));
+        return ofThisFeed.and(col("t.model_sha256").notEqual(lit(scoring.spec().modelSha256())));
+    }
+
+    /**
+     * Delta's MERGE takes one source row per target row, and two input rows under one id leave no way to
+     * tell which text the old prediction was of: such an id is refused rather than one of its texts picked.
+     */
+    private static void refuseDuplicateIds(Dataset<Row> toRescore) {
+        List<Row> duplicate = toRescore.groupBy("id").count().filter(col("count").gt(1)).limit(1).collectAsList();
+        if (!duplicate.isEmpty()) {
+            Row id = duplicate.get(0);
+            throw new IllegalStateException("--rescore-model-change: id '" + id.getAs("id") + "' occurs "
+                    + id.<Long>getAs("count") + " times among the input rows to rescore; one prediction cannot be"
+                    + " matched to several texts, so ids of a rescored input must be unique");
         }
     }
 }

@@ -122,13 +122,15 @@ public record RunTables(Path root) {
      * Creates each missing table, empty, before any task writes: tasks put their files into the table
      * directory before the commit, so a driver killed during the first run would otherwise leave a plain
      * directory that every rerun refuses as "not a Delta table".
+     *
+     * @param partitionedByRun the table of {@code schemas} that is written partitioned by run id
      */
-    public void createMissing(SparkSession spark, Map<Path, StructType> schemas) {
+    public static void createMissing(SparkSession spark, Map<Path, StructType> schemas, Path partitionedByRun) {
         schemas.forEach((table, schema) -> {
             if (!Files.exists(table)) {
                 var builder = DeltaTable.createIfNotExists(spark).location(table.toAbsolutePath().toString())
                         .addColumns(schema);
-                if (table.equals(predictions())) {
+                if (table.equals(partitionedByRun)) {
                     builder = builder.partitionedBy("run_id");
                 }
                 builder.execute();
@@ -144,6 +146,19 @@ public record RunTables(Path root) {
             writer = writer.partitionBy("run_id");
         }
         writer.save(table.toAbsolutePath().toString());
+    }
+
+    /**
+     * Removes {@code runId}'s rows from predictions and partition_stats (those that exist), one commit each:
+     * a batch run over an input of no rows replaces that run's earlier rows by none.
+     */
+    public void deleteRun(SparkSession spark, String runId) {
+        for (Path table : List.of(predictions(), partitionStats())) {
+            if (Files.exists(table.resolve("_delta_log"))) {
+                DeltaTable.forPath(spark, table.toAbsolutePath().toString())
+                        .delete(functions.col("run_id").equalTo(runId));
+            }
+        }
     }
 
     /**
@@ -181,9 +196,10 @@ public record RunTables(Path root) {
         return table(spark, partitionStats(), ScoreSchemas.PARTITION_STATS).filter(functions.col("run_id").equalTo(runId)).collectAsList();
     }
 
-    /** Ids of every incremental run recorded in {@code runs}. */
-    public List<String> incrementalRunIds(SparkSession spark) {
-        return table(spark, runs(), RunRecord.SCHEMA).filter(functions.col("mode").equalTo(RunRecord.INCREMENTAL))
+    /** Ids of the incremental runs recorded in {@code runs} that used {@code checkpoint}. */
+    public List<String> incrementalRunIds(SparkSession spark, String checkpoint) {
+        return table(spark, runs(), RunRecord.SCHEMA).filter(functions.col("mode").equalTo(RunRecord.INCREMENTAL)
+                        .and(functions.get_json_object(functions.col("config"), "$.checkpoint").equalTo(checkpoint)))
                 .select("run_id").as(Encoders.STRING()).collectAsList();
     }
 

@@ -104,16 +104,21 @@ public final class ScoreCommand implements Callable<Integer> {
             + " length it was trained at).")
     Integer maxSeqLen;
 
+    @Option(names = "--max-failed-fraction", defaultValue = "0.001", description = "Largest share of rows that may"
+            + " get an error instead of a prediction (null text, a row the model fails on); a run, or an incremental"
+            + " micro-batch, with more fails and writes none of its predictions (default: ${DEFAULT-VALUE}).")
+    double maxFailedFraction;
+
     @Override
     public Integer call() {
         ModelDirectory dir = ModelDirectory.open(model);
         SparkSession spark = Sessions.getOrCreate("deebert score");
         Precision chosen = Sessions.precision(spark, precision);
         int seqLen = MaxSeqLen.of(spec, maxSeqLen, dir);
-        ScoreRequest request = new ScoreRequest(model, input,
-                format == null ? InputFormat.guess(input) : InputFormat.parse(format), idCol, textCol, textBCol,
-                keepCols, output, threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize,
-                chosen, partitions, seqLen, incremental());
+        ScoreRequest request = new ScoreRequest(model, input, format == null ? null : InputFormat.parse(format), idCol,
+                textCol, textBCol, keepCols, output, threshold(dir, chosen, seqLen),
+                runId != null ? runId : defaultRunId(), batchSize, chosen, partitions, seqLen, maxFailedFraction,
+                incremental());
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;

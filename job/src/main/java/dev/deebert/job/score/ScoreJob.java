@@ -2,6 +2,7 @@ package dev.deebert.job.score;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.job.InputFormat;
 import dev.deebert.job.score.Scoring.Scored;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ExitPolicy;
@@ -9,10 +10,13 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import org.apache.spark.SparkException;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,49 +39,66 @@ public final class ScoreJob {
         long start = System.nanoTime();
         ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath()).verify();
         DeeBertConfig config = model.config();
-        Dataset<Row> raw = request.format().read(spark, request.input());
+        // A directory that holds no files yet (a feed before its first delivery) is an input of no rows: Spark
+        // infers no schema from no files, and no format can be told from them.
+        boolean empty = InputFormat.holdsNoFiles(request.input());
+        InputFormat format = request.format() != null || empty ? request.format() : InputFormat.guess(request.input());
+        Dataset<Row> raw = empty ? null : read(format, request.input());
         ScorerInput columns = new ScorerInput(request);
-        columns.check(raw.schema());
+        if (raw != null) {
+            columns.check(raw.schema());
+        }
         ScoringSpec spec = new ScoringSpec(request.runId(), model.dir().toString(), model.weightsSha256(),
                 config.numHiddenLayers(), labels(config), ExitPolicy.uniform(request.threshold(),
                 config.numHiddenLayers()), request.threshold(), request.precision(), request.batchSize(),
                 request.maxSeqLen(), request.keepCols());
         model.checkMaxSeqLen(request.maxSeqLen());
 
-        StructType predictionSchema = ScoreSchemas.predictions(raw.schema(), request.keepCols());
         RunTables tables = new RunTables(request.output().toAbsolutePath());
-        Map<Path, StructType> schemas = Map.of(tables.predictions(), predictionSchema,
-                tables.partitionStats(), ScoreSchemas.PARTITION_STATS, tables.runs(), RunRecord.SCHEMA);
-        tables.checkWritable(spark, schemas, ScoreSchemas.SERVING);
+        // An input of no rows writes no predictions and has no columns to give them.
+        Map<Path, StructType> schemas = new HashMap<>(Map.of(tables.partitionStats(), ScoreSchemas.PARTITION_STATS,
+                tables.runs(), RunRecord.SCHEMA));
+        if (raw != null) {
+            schemas.put(tables.predictions(), ScoreSchemas.predictions(raw.schema(), request.keepCols()));
+        }
+        tables.checkWritable(spark, schemas, ScoreSchemas.ADDED_LATER);
         String mode = request.isIncremental() ? RunRecord.INCREMENTAL : RunRecord.BATCH;
         tables.checkRunIdFree(spark, request.runId(), mode);
-        RunTables.addMissingColumns(spark, schemas, ScoreSchemas.SERVING);
-        tables.createMissing(spark, schemas);
+        RunTables.addMissingColumns(spark, schemas, ScoreSchemas.ADDED_LATER);
+        RunTables.createMissing(spark, schemas, tables.predictions());
 
         RunRecord run = RunRecord.started(request.runId(), mode, model.dir().toString(), spec.modelSha256(),
-                request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request));
+                request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request, format));
         writeRun(tables, run);
-        Scoring scoring = new Scoring(spark, spec, predictionSchema, request.partitions());
-        IncrementalScoring incremental = request.isIncremental()
-                ? new IncrementalScoring(spark, request, columns, scoring, tables) : null;
+        IncrementalScoring incremental = null;
         long rescored = 0;
         try {
-            if (incremental == null) {
-                scoreBatch(scoring, columns.select(raw), tables, request.runId());
-            } else {
-                incremental.run(raw.schema());
-                if (request.incremental().rescoreModelChange()) {
-                    rescored = new ModelRescore(spark, scoring, tables).run(columns.select(raw));
+            if (raw == null && !request.isIncremental()) {
+                tables.deleteRun(spark, request.runId());
+            } else if (raw != null) {
+                Scoring scoring = new Scoring(spark, spec, schemas.get(tables.predictions()), request.partitions(),
+                        request.maxFailedFraction());
+                if (!request.isIncremental()) {
+                    scoreBatch(scoring, columns.select(raw), tables, request.runId());
+                } else {
+                    incremental = new IncrementalScoring(spark, request, format, columns, scoring, tables);
+                    incremental.run(raw.schema());
+                    if (request.incremental().rescoreModelChange()) {
+                        rescored = new ModelRescore(spark, scoring, tables, incremental.feedId(),
+                                IncrementalScoring.checkpoint(request)).run(columns.select(raw));
+                    }
                 }
             }
             ScoreSummary summary = summarize(request, tables, config, start, incremental, rescored);
             writeRun(tables, run.finished(RunRecord.SUCCEEDED, summary));
             return summary;
-        } catch (RuntimeException e) {
-            // An incremental run keeps the micro-batches it committed: its row counts them. A failed batch run
-            // committed nothing of its own (a replaceWhere that did not finish), so it counts nothing.
+        } catch (Exception e) {
+            // Exception, not RuntimeException: a Spark job that failed (its tasks out of retries) throws
+            // SparkException, which Java counts as checked. An incremental run keeps the micro-batches it
+            // committed: its row counts them. A failed batch run committed nothing of its own (a replaceWhere
+            // that did not finish), so it counts nothing.
             try {
-                ScoreSummary committed = incremental != null
+                ScoreSummary committed = request.isIncremental()
                         ? summarize(request, tables, config, start, incremental, rescored)
                         : ScoreSummary.of(request.runId(), List.of(), config.numHiddenLayers(), 0, tables, null, null);
                 writeRun(tables, run.finished(RunRecord.FAILED, committed));
@@ -90,21 +111,43 @@ public final class ScoreJob {
         }
     }
 
+    /**
+     * The input as Spark reads it (its schema, eagerly). What Spark refuses to read there (files of another
+     * format, a path it cannot list) is the request's input or {@code --format}, refused as such.
+     */
+    private Dataset<Row> read(InputFormat format, Path input) {
+        try {
+            return format.read(spark, input);
+        } catch (Exception e) {
+            if (e instanceof AnalysisException || e instanceof SparkException) {
+                throw new IllegalArgumentException("--input " + input + " cannot be read as " + format + ": "
+                        + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
     private void scoreBatch(Scoring scoring, Dataset<Row> input, RunTables tables, String runId) {
-        try (Scored scored = scoring.score(input)) {
-            spark.sparkContext().setJobDescription("deebert score " + runId + ": score and write predictions");
+        spark.sparkContext().setJobDescription("deebert score " + runId + ": score");
+        try (Scored scored = scoring.score(input, null)) {
+            spark.sparkContext().setJobDescription("deebert score " + runId + ": write predictions");
             RunTables.replaceRun(scored.predictions(), tables.predictions(), runId, true);
             spark.sparkContext().setJobDescription("deebert score " + runId + ": write partition stats");
             RunTables.replaceRun(scored.stats(), tables.partitionStats(), runId, false);
         }
     }
 
-    /** The run's totals from its committed partition stats. */
+    /**
+     * The run's totals from its committed partition stats; {@code incremental} is null for a batch run and for
+     * an incremental run that found no input.
+     */
     private ScoreSummary summarize(ScoreRequest request, RunTables tables, DeeBertConfig config, long startNanos,
                                    IncrementalScoring incremental, long rescored) {
+        boolean isIncremental = request.isIncremental();
         return ScoreSummary.of(request.runId(), tables.statsOf(spark, request.runId()), config.numHiddenLayers(),
-                (System.nanoTime() - startNanos) / 1e9, tables, incremental == null ? null : incremental.batches(),
-                incremental == null ? null : rescored);
+                (System.nanoTime() - startNanos) / 1e9, tables,
+                isIncremental ? (Long) (incremental == null ? 0 : incremental.batches()) : null,
+                isIncremental ? (Long) rescored : null);
     }
 
     private static List<String> labels(DeeBertConfig config) {
@@ -116,10 +159,11 @@ public final class ScoreJob {
         RunTables.replaceRun(row, tables.runs(), run.runId(), false);
     }
 
-    private static String describe(ScoreRequest request) {
+    /** @param format the input's format, null for an empty directory given without --format */
+    private static String describe(ScoreRequest request, InputFormat format) {
         Map<String, Object> options = new LinkedHashMap<>();
         options.put("input", request.input().toAbsolutePath().toString());
-        options.put("format", request.format().toString());
+        options.put("format", format == null ? null : format.toString());
         options.put("id_col", request.idCol());
         options.put("text_col", request.textCol());
         options.put("text_b_col", request.textBCol());
@@ -129,10 +173,11 @@ public final class ScoreJob {
         options.put("partitions", request.partitions());
         options.put("max_seq_len", request.maxSeqLen());
         if (request.isIncremental()) {
-            options.put("checkpoint", request.incremental().checkpoint().toAbsolutePath().toString());
+            options.put("checkpoint", IncrementalScoring.checkpoint(request));
             options.put("rescore_model_change", request.incremental().rescoreModelChange());
             options.put("max_files_per_trigger", request.incremental().maxFilesPerTrigger());
         }
+        options.put("max_failed_fraction", request.maxFailedFraction());
         try {
             return new ObjectMapper().writeValueAsString(options);
         } catch (JsonProcessingException e) {

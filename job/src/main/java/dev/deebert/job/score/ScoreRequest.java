@@ -3,6 +3,7 @@ package dev.deebert.job.score;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.RunIds;
 import dev.deebert.model.Precision;
+import dev.deebert.score.ScoringSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -10,18 +11,21 @@ import java.util.List;
 /**
  * A scoring run as the user asked for it, checked on the driver before anything starts.
  *
+ * @param format how to read the input, or null to tell from its files' names (see {@link InputFormat#guess})
  * @param idCol input column holding row ids, or null to derive stable ids from the text
  * @param textBCol second text of pair tasks, or null
  * @param keepCols input columns copied to the predictions
  * @param partitions number of partitions to score in, or 0 to keep the input's (at least the cluster's
  *     default parallelism)
+ * @param maxFailedFraction the largest share of rows that may get an error instead of a prediction (per
+ *     micro-batch in an incremental run, as that is what commits); a run over it fails
  * @param incremental how to score only what is new since the last run, or null for a batch run over the
  *     whole input
  */
 public record ScoreRequest(Path model, Path input, InputFormat format, String idCol, String textCol,
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
                            int batchSize, Precision precision, int partitions, int maxSeqLen,
-                           Incremental incremental) {
+                           double maxFailedFraction, Incremental incremental) {
     /**
      * An incremental run: the input is read as a stream from where {@code checkpoint} left off.
      *
@@ -45,8 +49,10 @@ public record ScoreRequest(Path model, Path input, InputFormat format, String id
         if (!(threshold >= 0) || Double.isInfinite(threshold)) {
             throw new IllegalArgumentException("--threshold must be a finite number >= 0, got " + threshold);
         }
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        ScoringSpec.checkBatchSize(batchSize);
+        if (!(maxFailedFraction >= 0 && maxFailedFraction <= 1)) {
+            throw new IllegalArgumentException("--max-failed-fraction must be between 0 and 1, got "
+                    + maxFailedFraction);
         }
         if (partitions < 0) {
             throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
@@ -58,7 +64,7 @@ public record ScoreRequest(Path model, Path input, InputFormat format, String id
         if (!Files.isReadable(input)) {
             throw new IllegalArgumentException("--input " + input + " is not readable");
         }
-        if (incremental != null && format != InputFormat.DELTA && !Files.isDirectory(input)) {
+        if (incremental != null && !Files.isDirectory(input)) {
             throw new IllegalArgumentException("--incremental picks up new files of a directory (or new versions of a"
                     + " Delta table), but --input " + input + " is a single file");
         }

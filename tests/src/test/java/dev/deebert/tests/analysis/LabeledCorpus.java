@@ -112,7 +112,7 @@ final class LabeledCorpus {
         if (!Files.exists(out.resolve("runs"))) {
             new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(Fixtures.golden("bert"), data(),
                     InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32,
-                    3, MAX_SEQ_LEN, null));
+                    3, MAX_SEQ_LEN, 0.001, null));
         }
         return out;
     }

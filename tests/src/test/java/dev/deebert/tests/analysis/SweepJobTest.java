@@ -4,11 +4,15 @@ import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import dev.deebert.analysis.ExitTrace;
 import dev.deebert.job.DeeBertMain;
+import dev.deebert.job.InputFormat;
+import dev.deebert.job.analysis.SweepJob;
+import dev.deebert.job.analysis.SweepRequest;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ExitPolicy;
@@ -16,8 +20,11 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
+import dev.deebert.tests.BrokenEngines;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
+import io.delta.tables.DeltaTable;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -177,6 +184,25 @@ class SweepJobTest {
         sweep.forEach(point -> assertEquals(List.of(Fixtures.defaultPrecision().toString(), 24, 4),
                 List.of(point.getAs("precision"), point.getAs("max_seq_len"), point.getAs("batch_size")),
                 "how the sweep ran, auto precision by default"));
+    }
+
+    /**
+     * The tables exist, as empty Delta tables, before any task writes: a sweep whose tasks all fail leaves
+     * them so (a driver killed while tasks wrote would otherwise leave plain directories every rerun refuses).
+     */
+    @Test
+    void aSweepCreatesItsTablesBeforeItsTasksRun() throws IOException {
+        Path model = BrokenEngines.closedAt(tmp.resolve("broken"), Precision.FP32, LabeledCorpus.MAX_SEQ_LEN);
+        Path data = LabeledCorpus.write(tmp.resolve("few.jsonl"), LabeledCorpus.rows(20, 9));
+        Path out = tmp.resolve("created");
+        SweepRequest request = new SweepRequest(model, data, InputFormat.JSON, "doc", "text", "label", out,
+                new double[] {0.5}, "never-ran", LabeledCorpus.BATCH_SIZE, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN,
+                false);
+        assertThrows(Exception.class, () -> new SweepJob(spark).run(request));
+        for (String name : List.of("sweep", "layerwise", "sweep_rows")) {
+            assertTrue(DeltaTable.isDeltaTable(spark, out.resolve(name).toString()), name);
+            assertEquals(0, table(out, name).count(), name);
+        }
     }
 
     @Test

@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,6 +120,41 @@ class HostileRequestTest {
         assertRefused(second, "predictions has columns");
         assertEquals(versions, versions(out), "Delta versions of predictions, partition_stats, runs");
         assertEquals(files, files(out), "no file added or removed");
+    }
+
+    /**
+     * A rerun of an existing run id with an option that cannot work is refused before the run's row in runs
+     * (or anything else) changes: the run keeps its succeeded row and its predictions.
+     */
+    @Test
+    void invalidOptionsLeaveAnExistingRunAsItWas() throws IOException {
+        Path out = tmp.resolve("existing-run");
+        assertEquals(0, score(Fixtures.golden("bert"), corpus, out, "--run-id", "nightly").exitCode());
+        Map<String, Long> versions = versions(out);
+        List<Path> files = files(out);
+        List<List<String>> invalid = List.of(List.of("--max-seq-len", "1"), List.of("--max-seq-len", "65"),
+                List.of("--batch-size", "0"), List.of("--batch-size", "100000000"), List.of("--partitions", "-1"),
+                List.of("--threshold", "Infinity"), List.of("--max-failed-fraction", "1.5"),
+                List.of("--precision", "fp16"), List.of("--format", "parquet"), List.of("--text-col", "body"),
+                List.of("--keep-cols", "doc,doc"), List.of("--max-files-per-trigger", "2"),
+                List.of("--incremental", "--checkpoint", tmp.resolve("existing-run-checkpoint").toString()));
+        for (List<String> options : invalid) {
+            List<String> args = new ArrayList<>(List.of("score", "--model", Fixtures.golden("bert").toString(),
+                    "--input", corpus.toString(), "--id-col", "doc", "--output", out.toString(), "--run-id",
+                    "nightly"));
+            args.addAll(options);
+            if (!options.contains("--max-seq-len")) {
+                args.addAll(List.of("--max-seq-len", "24"));
+            }
+            if (!options.contains("--threshold")) {
+                args.addAll(List.of("--threshold", "0.5"));
+            }
+            assertEquals(2, DeeBertMain.execute(args.toArray(String[]::new)), options.toString());
+        }
+        assertEquals(versions, versions(out), "Delta versions of predictions, partition_stats, runs");
+        assertEquals(files, files(out), "no file added or removed");
+        Dataset<Row> run = spark.read().format("delta").load(out.resolve("runs").toString());
+        assertEquals("succeeded", run.first().<String>getAs("status"));
     }
 
     private static Map<String, Long> versions(Path out) {

@@ -1,5 +1,6 @@
 package dev.deebert.tests.reliability;
 
+import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -102,6 +103,11 @@ class ModelReplacementTest {
             List<Row> predictions = spark.read().format("delta").load(out.resolve("predictions").toString())
                     .collectAsList();
             assertEquals(List.of(), predictions, "no row of either model under the validated hash");
+            // The failed Spark job ends the run's bookkeeping too, so schedulers reading runs see it failed.
+            Row run = spark.read().format("delta").load(out.resolve("runs").toString())
+                    .filter(col("run_id").equalTo("replaced-mid-run")).first();
+            assertEquals("failed", run.<String>getAs("status"));
+            assertEquals(0L, run.<Long>getAs("rows"));
         }
     }
 
@@ -191,7 +197,7 @@ class ModelReplacementTest {
 
     private static ScoreRequest request(Path model, Path input, Path out, String runId) {
         return new ScoreRequest(model, input, InputFormat.guess(input), "doc", "text", null, List.of(), out, 0.5,
-                runId, 16, Precision.FP32, 2, 24, null);
+                runId, 16, Precision.FP32, 2, 24, 0.001, null);
     }
 
     private static String messages(Throwable failure) {

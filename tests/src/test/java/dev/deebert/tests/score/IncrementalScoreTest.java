@@ -23,11 +23,16 @@ import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
+import io.delta.tables.DeltaTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -43,6 +48,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,9 +92,22 @@ class IncrementalScoreTest {
         return rows;
     }
 
+    /** The texts of docs [from, to) under the ids of docs [firstId, firstId + to - from). */
+    private static List<Map<String, Object>> docsAs(int from, int to, int firstId) {
+        List<Map<String, Object>> rows = docs(from, to);
+        for (int i = 0; i < rows.size(); i++) {
+            rows.get(i).put("doc", "doc-" + (firstId + i));
+        }
+        return rows;
+    }
+
     /** Appends docs [from, to) to a Delta table in one commit of one file. */
     private static void append(Path table, int from, int to) {
-        List<Row> rows = docs(from, to).stream().map(d -> RowFactory.create(d.values().toArray())).toList();
+        append(table, docs(from, to));
+    }
+
+    private static void append(Path table, List<Map<String, Object>> docs) {
+        List<Row> rows = docs.stream().map(d -> RowFactory.create(d.values().toArray())).toList();
         spark.createDataFrame(rows, DOC_SCHEMA).coalesce(1).write().format("delta").mode("append")
                 .save(table.toString());
     }
@@ -108,9 +127,14 @@ class IncrementalScoreTest {
 
     private static ScoreRequest request(Path model, Path input, Path out, String runId, boolean rescore,
                                         int maxFilesPerTrigger) {
+        return request(model, input, out, out.resolve("_checkpoint"), runId, rescore, maxFilesPerTrigger);
+    }
+
+    private static ScoreRequest request(Path model, Path input, Path out, Path checkpoint, String runId,
+                                        boolean rescore, int maxFilesPerTrigger) {
         return new ScoreRequest(model, input, InputFormat.guess(input), "doc", "text", null, List.of("source"), out,
-                0.0, runId, 16, Precision.FP32, 2, 24,
-                new ScoreRequest.Incremental(out.resolve("_checkpoint"), rescore, maxFilesPerTrigger));
+                0.0, runId, 16, Precision.FP32, 2, 24, 0.001,
+                new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger));
     }
 
     private static void run(Path input, Path out, String runId) {
@@ -148,6 +172,15 @@ class IncrementalScoreTest {
 
         /** The predictions by id; fails on a duplicate id. */
         Map<String, Row> byId() {
+            return byId(predictions);
+        }
+
+        /** The predictions of one run by id; fails on a duplicate id. */
+        Map<String, Row> byId(String runId) {
+            return byId(predictions.stream().filter(r -> r.getAs("run_id").equals(runId)).toList());
+        }
+
+        private static Map<String, Row> byId(List<Row> predictions) {
             Map<String, Row> rows = new HashMap<>();
             for (Row row : predictions) {
                 assertNull(rows.put(row.getAs("id"), row), "duplicate id " + row);
@@ -218,6 +251,7 @@ class IncrementalScoreTest {
             boolean old = row.getAs("run_id").equals(OldTables.RUN);
             assertEquals(old ? null : 24, row.getAs("max_seq_len"), row.toString());
             assertEquals(old ? null : "fp32", row.getAs("precision"), row.toString());
+            assertEquals(old, row.getAs("feed_id") == null, row.toString());
         }
         assertEquals(24, tables.runs().get("n2").<Integer>getAs("max_seq_len"));
     }
@@ -303,6 +337,134 @@ class IncrementalScoreTest {
         assertEquals(0L, rescore.<Long>getAs("batches"));
         assertEquals(15L, tables.statsRows("m3"));
         assertEquals(45L, tables.statsRows(), "stats count the work: 30 rows once, 15 of them again");
+    }
+
+    /**
+     * Two feeds (inputs with their own checkpoints) share an output root and use the same ids for different
+     * texts. A rescore of one feed after a model change replaces that feed's rows only, with predictions of
+     * its own texts; rows written before feed_id existed are the feed's when its checkpoint wrote them.
+     */
+    @Test
+    void aRescoreReplacesOnlyItsOwnFeedsRowsWhenFeedsShareIds() throws IOException {
+        Path inputA = tmp.resolve("feeds/a");
+        Path inputB = tmp.resolve("feeds/b");
+        Path out = tmp.resolve("feeds/out");
+        Path checkpointA = tmp.resolve("feeds/checkpoint-a");
+        Path checkpointB = tmp.resolve("feeds/checkpoint-b");
+        Path modelA = Fixtures.golden("bert");
+        Path modelB = perturbedCopy(modelA, tmp.resolve("feeds/bert-b"));
+        String shaB = ModelDirectory.open(modelB).weightsSha256();
+
+        append(inputA, 0, 10);
+        new ScoreJob(spark).run(request(modelA, inputA, out, checkpointA, "a1", false, 0));
+        // Feed B: ids doc-0..9 again, other texts.
+        append(inputB, docsAs(100, 110, 0));
+        new ScoreJob(spark).run(request(modelA, inputB, out, checkpointB, "b1", false, 0));
+        // a1's rows as a version before feed_id left them.
+        DeltaTable.forPath(spark, out.resolve("predictions").toString())
+                .update(functions.col("run_id").equalTo("a1"), Map.of("feed_id", functions.lit(null).cast("string")));
+        append(inputA, 10, 15);
+        new ScoreJob(spark).run(request(modelA, inputA, out, checkpointA, "a2", false, 0));
+        Map<String, Row> beforeB = Output.read(out).byId("b1");
+
+        new ScoreJob(spark).run(request(modelB, inputA, out, checkpointA, "a3", true, 0));
+        Output tables = Output.read(out);
+        assertEquals(25, tables.predictions().size());
+        assertEquals(15L, tables.runs().get("a3").<Long>getAs("rows_rescored"));
+        Map<String, Row> rescored = tables.byId("a3");
+        assertEquals(docIds(0, 15), new TreeSet<>(rescored.keySet()), "feed A's rows, legacy ones included");
+        String feedA = rescored.get("doc-0").getAs("feed_id");
+        assertTrue(feedA != null && rescored.values().stream().allMatch(r -> feedA.equals(r.getAs("feed_id"))
+                && shaB.equals(r.getAs("model_sha256"))), rescored.values().toString());
+        Map<String, Row> afterB = tables.byId("b1");
+        assertEquals(beforeB.keySet(), afterB.keySet());
+        for (String id : beforeB.keySet()) {
+            assertEquals(beforeB.get(id), afterB.get(id), "feed B's row " + id + " is untouched");
+            assertFalse(Arrays.equals(probabilities(afterB.get(id)), probabilities(rescored.get(id))),
+                    "feed A's " + id + " is a prediction of feed A's text: " + rescored.get(id));
+        }
+    }
+
+    /** Two input rows under one id to rescore: Delta's MERGE takes one source row per target row. */
+    @Test
+    void aRescoreRefusesAnIdThatTwoInputRowsShare() throws IOException {
+        Path input = tmp.resolve("duplicate/input");
+        Path out = tmp.resolve("duplicate/out");
+        Path modelB = perturbedCopy(Fixtures.golden("bert"), tmp.resolve("duplicate/bert-b"));
+        append(input, 0, 5);
+        new ScoreJob(spark).run(request(Fixtures.golden("bert"), input, out, "d1", false, 0));
+        append(input, docsAs(7, 8, 2));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new ScoreJob(spark).run(request(modelB, input, out, "d2", true, 0)));
+        assertTrue(e.getMessage().contains("id 'doc-2' occurs 2 times"), e.getMessage());
+        Output tables = Output.read(out);
+        assertEquals("failed", tables.runs().get("d2").<String>getAs("status"));
+        assertEquals(docIds(0, 5), tables.ids("d1"), "no row rescored");
+    }
+
+    /**
+     * Files delivered with their original modification times (rsync -a, cp -p) are new to the feed however old
+     * their times; a file still being written under a hidden name (then renamed in) is read once complete.
+     */
+    @Test
+    void filesWithOldModificationTimesAreScoredAndHiddenFilesOnlyOnceRenamed() throws IOException {
+        Path input = tmp.resolve("old-files/input");
+        Path out = tmp.resolve("old-files/out");
+        writeJsonFile(input.resolve("a.json"), 0, 10);
+        run(input, out, "o1");
+        Path old = input.resolve("b.json");
+        writeJsonFile(old, 10, 18);
+        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofDays(400))));
+        Path partial = input.resolve(".c.json.partial");
+        writeJsonFile(partial, 18, 25);
+        run(input, out, "o2");
+        Files.move(partial, input.resolve("c.json"), StandardCopyOption.ATOMIC_MOVE);
+        run(input, out, "o3");
+
+        Output tables = Output.read(out);
+        tables.assertExactlyOnce(25);
+        assertEquals(docIds(10, 18), tables.ids("o2"), "the old file, not the hidden one");
+        assertEquals(docIds(18, 25), tables.ids("o3"));
+    }
+
+    /**
+     * An empty directory (a feed before its first delivery) is a run of no rows for batch and incremental runs
+     * alike, without --format; a batch rerun over an emptied input replaces its rows by none.
+     */
+    @Test
+    void anEmptyDirectoryIsARunOfNoRows() throws IOException {
+        Path input = Files.createDirectories(tmp.resolve("empty/input"));
+        Path out = tmp.resolve("empty/out");
+        List<String> args = List.of("score", "--model", Fixtures.golden("bert").toString(), "--input",
+                input.toString(), "--output", out.toString(), "--threshold", "0.5", "--id-col", "doc",
+                "--max-seq-len", "24");
+        List<String> incremental = new ArrayList<>(args);
+        incremental.addAll(List.of("--incremental", "--checkpoint", tmp.resolve("empty/checkpoint").toString()));
+        assertEquals(0, DeeBertMain.execute(with(args, "--run-id", "batch")));
+        assertEquals(0, DeeBertMain.execute(with(incremental, "--run-id", "e1")));
+        writeJsonFile(input.resolve("a.json"), 0, 6);
+        assertEquals(0, DeeBertMain.execute(with(incremental, "--run-id", "e2")));
+        assertEquals(0, DeeBertMain.execute(with(args, "--run-id", "batch")));
+        Files.delete(input.resolve("a.json"));
+        assertEquals(0, DeeBertMain.execute(with(args, "--run-id", "batch")));
+
+        Output tables = Output.read(out);
+        for (String runId : List.of("batch", "e1", "e2")) {
+            assertEquals("succeeded", tables.runs().get(runId).<String>getAs("status"), runId);
+        }
+        assertEquals(0L, tables.runs().get("e1").<Long>getAs("rows"));
+        assertEquals(0L, tables.runs().get("e1").<Long>getAs("batches"));
+        assertEquals(docIds(0, 6), tables.ids("e2"));
+        assertEquals(Set.of(), tables.ids("batch"), "the rerun over the emptied input replaced its 6 rows");
+        assertEquals(0L, tables.statsRows("batch"));
+        assertEquals(0L, tables.runs().get("batch").<Long>getAs("rows"));
+    }
+
+    private static String[] with(List<String> args, String... more) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
     }
 
     @Test

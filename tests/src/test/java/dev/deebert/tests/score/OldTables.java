@@ -15,7 +15,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * An output root as the version before {@link ScoreSchemas#SERVING} left it: predictions and runs without
- * max_seq_len and precision, each holding one row of a run {@link #RUN}.
+ * the columns added since ({@link ScoreSchemas#ADDED_LATER}: max_seq_len, precision, feed_id), each holding
+ * one row of a run {@link #RUN}.
  */
 final class OldTables {
     static final String RUN = "before-serving-columns";
@@ -24,12 +25,12 @@ final class OldTables {
 
     /** @param predictions the predictions schema a run writes now (with its kept columns) */
     static void write(SparkSession spark, Path root, StructType predictions) {
-        StructType oldPredictions = withoutServing(predictions);
+        StructType oldPredictions = withoutAddedLater(predictions);
         Row prediction = new NamedRow(oldPredictions).set("run_id", RUN).set("id", "old-1").set("label", "neg")
                 .set("exit_layer", 3).set("model_sha256", "0".repeat(64)).set("threshold", 0.5).toRow();
         spark.createDataFrame(List.of(prediction), oldPredictions).write().format("delta").partitionBy("run_id")
                 .save(root.resolve("predictions").toString());
-        StructType oldRuns = withoutServing(RunRecord.SCHEMA);
+        StructType oldRuns = withoutAddedLater(RunRecord.SCHEMA);
         Row run = new NamedRow(oldRuns).set("run_id", RUN).set("mode", "batch")
                 .set("started_at", Timestamp.from(Instant.now())).set("model_dir", "/old/model")
                 .set("model_sha256", "0".repeat(64)).set("threshold", 0.5).set("config", "{}").set("rows", 1L)
@@ -37,9 +38,9 @@ final class OldTables {
         spark.createDataFrame(List.of(run), oldRuns).write().format("delta").save(root.resolve("runs").toString());
     }
 
-    private static StructType withoutServing(StructType schema) {
-        List<String> serving = Arrays.asList(ScoreSchemas.SERVING.fieldNames());
-        return new StructType(Arrays.stream(schema.fields()).filter(f -> !serving.contains(f.name()))
+    private static StructType withoutAddedLater(StructType schema) {
+        List<String> added = Arrays.asList(ScoreSchemas.ADDED_LATER.fieldNames());
+        return new StructType(Arrays.stream(schema.fields()).filter(f -> !added.contains(f.name()))
                 .toArray(StructField[]::new));
     }
 }
