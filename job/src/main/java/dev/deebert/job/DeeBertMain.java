@@ -7,6 +7,7 @@ import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.score.ScoreCommand;
 import dev.deebert.job.train.TrainCommand;
+import dev.deebert.model.NativeCache;
 import org.apache.spark.SparkUserAppException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -91,6 +92,12 @@ public final class DeeBertMain implements Runnable {
             cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));
         }
         cli.setExecutionExceptionHandler(new ErrorReporter());
+        try {
+            NativeCache.verify();
+        } catch (RuntimeException e) {
+            cli.getErr().println("deebert: " + e.getMessage());
+            return 2;
+        }
         return cli.execute(args);
     }
 }
