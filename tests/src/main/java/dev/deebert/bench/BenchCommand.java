@@ -12,6 +12,7 @@ import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
+import dev.deebert.model.TensorNames;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -194,9 +195,10 @@ public final class BenchCommand implements Callable<Integer> {
     private static OnnxPeer.FinalHead finalHead(ModelDirectory dir) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             DeeBertWeights w = dir.loadWeights(manager);
-            return new OnnxPeer.FinalHead(w.get("pooler.dense.weight").toFloatArray(),
-                    w.get("pooler.dense.bias").toFloatArray(), w.get(DeeBertWeights.CLASSIFIER_WEIGHT).toFloatArray(),
-                    w.get(DeeBertWeights.CLASSIFIER_BIAS).toFloatArray());
+            TensorNames.Exit head = TensorNames.FINAL_HEAD;
+            return new OnnxPeer.FinalHead(w.get(head.pooler().weight()).toFloatArray(),
+                    w.get(head.pooler().bias()).toFloatArray(), w.get(head.classifier().weight()).toFloatArray(),
+                    w.get(head.classifier().bias()).toFloatArray());
         }
     }
 }

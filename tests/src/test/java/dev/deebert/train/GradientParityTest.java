@@ -16,6 +16,7 @@ import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.TensorNames;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.JsonArrays;
 import java.nio.file.Path;
@@ -96,7 +97,7 @@ class GradientParityTest {
                 scale = Math.max(scale, Math.abs(theirs[i]));
                 diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
             }
-            if (e.getKey().endsWith("attention.self.key.bias")) {
+            if (e.getKey().endsWith(TensorNames.SELF_ATTENTION + ".key.bias")) {
                 // adds one constant to every score of a query, which softmax ignores: zero up to rounding
                 assertTrue(scale < ROUNDING && diff < ROUNDING, prefix + e.getKey() + ": " + scale + ", " + diff);
                 continue;

@@ -91,41 +91,31 @@ public final class DeeBertNetwork {
         List<NDArray> derived = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            Embeddings embeddings = new Embeddings(weights.get("embeddings.word_embeddings.weight"),
-                    weights.get("embeddings.position_embeddings.weight"),
-                    weights.get("embeddings.token_type_embeddings.weight"),
-                    weights.get("embeddings.LayerNorm.weight"), weights.get("embeddings.LayerNorm.bias"));
-            DenseLayout layout = new DenseLayout(torch, bf16, pack, derived);
+            TensorNames.Embeddings e = TensorNames.EMBEDDINGS;
+            Embeddings embeddings = new Embeddings(weights.get(e.word()), weights.get(e.position()),
+                    weights.get(e.tokenType()), weights.get(e.norm().weight()), weights.get(e.norm().bias()));
+            DenseLayout layout = new DenseLayout(torch, bf16, pack, derived, weights);
             // The factor lives in libtorch's memory: DJL's mul(Number) wraps a JVM buffer that is freed once its
             // NDArray closes, yet autograd keeps the factor for the backward pass, which then read freed memory
             // (the stage-1 "gradient norm is Infinity" at a random step).
             NDArray scale = owner.full(new Shape(), (float) (1.0 / Math.sqrt(c.headSize())));
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers(); i++) {
-                String p = DeeBertWeights.layerPrefix(i) + "attention.self.";
-                String q = DeeBertWeights.layerPrefix(i);
-                NDArray qkvWeight = NDArrays.concat(new NDList(weights.get(p + "query.weight").mul(scale),
-                        weights.get(p + "key.weight"), weights.get(p + "value.weight")));
-                NDArray qkvBias = NDArrays.concat(new NDList(weights.get(p + "query.bias").mul(scale),
-                        weights.get(p + "key.bias"), weights.get(p + "value.bias")));
-                layers.add(new Layer(layout.ofDerived(qkvWeight, qkvBias),
-                        layout.of(weights.get(q + "attention.output.dense.weight"),
-                                weights.get(q + "attention.output.dense.bias")),
-                        weights.get(q + "attention.output.LayerNorm.weight"),
-                        weights.get(q + "attention.output.LayerNorm.bias"),
-                        layout.of(weights.get(q + "intermediate.dense.weight"),
-                                weights.get(q + "intermediate.dense.bias")),
-                        layout.of(weights.get(q + "output.dense.weight"), weights.get(q + "output.dense.bias")),
-                        weights.get(q + "output.LayerNorm.weight"), weights.get(q + "output.LayerNorm.bias")));
+                TensorNames.Layer n = TensorNames.layer(i);
+                NDArray qkvWeight = NDArrays.concat(new NDList(weights.get(n.query().weight()).mul(scale),
+                        weights.get(n.key().weight()), weights.get(n.value().weight())));
+                NDArray qkvBias = NDArrays.concat(new NDList(weights.get(n.query().bias()).mul(scale),
+                        weights.get(n.key().bias()), weights.get(n.value().bias())));
+                layers.add(new Layer(layout.ofDerived(qkvWeight, qkvBias), layout.of(n.attentionOutput()),
+                        weights.get(n.attentionNorm().weight()), weights.get(n.attentionNorm().bias()),
+                        layout.of(n.intermediate()), layout.of(n.output()),
+                        weights.get(n.outputNorm().weight()), weights.get(n.outputNorm().bias())));
             }
             List<Head> ramps = new ArrayList<>();
             for (int i = 0; i < c.numHiddenLayers() - 1; i++) {
-                String r = DeeBertWeights.rampPrefix(i);
-                ramps.add(new Head(weights.get(r + "pooler.dense.weight"), weights.get(r + "pooler.dense.bias"),
-                        weights.get(r + "classifier.weight"), weights.get(r + "classifier.bias")));
+                ramps.add(head(weights, TensorNames.ramp(i)));
             }
-            Head finalHead = new Head(weights.get("pooler.dense.weight"), weights.get("pooler.dense.bias"),
-                    weights.get(DeeBertWeights.CLASSIFIER_WEIGHT), weights.get(DeeBertWeights.CLASSIFIER_BIAS));
+            Head finalHead = head(weights, TensorNames.FINAL_HEAD);
             for (NDArray tensor : derived) {
                 tensor.attach(owner);
                 NDScope.unregister(tensor);
@@ -134,8 +124,18 @@ public final class DeeBertNetwork {
         }
     }
 
+    private static Head head(DeeBertWeights weights, TensorNames.Exit n) {
+        return new Head(weights.get(n.pooler().weight()), weights.get(n.pooler().bias()),
+                weights.get(n.classifier().weight()), weights.get(n.classifier().bias()));
+    }
+
     /** Turns a Linear's float32 weight [out, in] and bias [out] into a {@link Dense} for this network. */
-    private record DenseLayout(LibTorchOps torch, boolean bf16, boolean pack, List<NDArray> derived) {
+    private record DenseLayout(LibTorchOps torch, boolean bf16, boolean pack, List<NDArray> derived,
+                               DeeBertWeights weights) {
+        Dense of(TensorNames.Params linear) {
+            return of(weights.get(linear.weight()), weights.get(linear.bias()));
+        }
+
         Dense of(NDArray weight, NDArray bias) {
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;

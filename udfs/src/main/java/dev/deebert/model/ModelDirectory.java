@@ -86,8 +86,8 @@ public record ModelDirectory(Path dir, Path files, DeeBertConfig config, Serving
 
     private static void checkHeader(Path weights, Map<String, SafeTensorsFile.Entry> header, DeeBertConfig config) {
         List<String> problems = new ArrayList<>();
-        for (Map.Entry<String, Shape> e : DeeBertWeights.expectedShapes(config).entrySet()) {
-            String name = DeeBertWeights.fileName(config, e.getKey());
+        for (Map.Entry<String, Shape> e : TensorNames.shapes(config).entrySet()) {
+            String name = TensorNames.fileName(config, e.getKey());
             SafeTensorsFile.Entry entry = header.get(name);
             if (entry == null) {
                 problems.add("missing tensor " + name);

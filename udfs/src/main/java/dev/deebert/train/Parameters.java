@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.TensorNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,21 +39,22 @@ final class Parameters {
             manager.getEngine().setRandomSeed((int) seed);
             double std = config.initializerRange() > 0 ? config.initializerRange() : 0.02;
             Shape weight = new Shape(labels.size(), config.hiddenSize());
-            for (String prefix : classifierPrefixes(config)) {
-                tensors.put(prefix + "weight", manager.randomNormal(0f, (float) std, weight, DataType.FLOAT32));
-                tensors.put(prefix + "bias", manager.zeros(new Shape(labels.size())));
+            for (TensorNames.Params classifier : classifiers(config)) {
+                tensors.put(classifier.weight(), manager.randomNormal(0f, (float) std, weight, DataType.FLOAT32));
+                tensors.put(classifier.bias(), manager.zeros(new Shape(labels.size())));
             }
         }
         return new Parameters(DeeBertWeights.of(config, tensors));
     }
 
-    private static List<String> classifierPrefixes(DeeBertConfig config) {
-        List<String> prefixes = new ArrayList<>();
-        prefixes.add("classifier.");
+    /** The final classifier, then ramp 0's, 1's ...: the order the seed's values are drawn in. */
+    private static List<TensorNames.Params> classifiers(DeeBertConfig config) {
+        List<TensorNames.Params> classifiers = new ArrayList<>();
+        classifiers.add(TensorNames.FINAL_HEAD.classifier());
         for (int i = 0; i < config.numHiddenLayers() - 1; i++) {
-            prefixes.add(DeeBertWeights.rampPrefix(i) + "classifier.");
+            classifiers.add(TensorNames.ramp(i).classifier());
         }
-        return prefixes;
+        return classifiers;
     }
 
     DeeBertWeights weights() {
@@ -63,11 +65,6 @@ final class Parameters {
         return weights.config();
     }
 
-    /** A ramp's pooler or classifier tensor: trained in stage 2 only. */
-    static boolean isRamp(String name) {
-        return name.startsWith("encoder.highway.");
-    }
-
     /**
      * The tensors stage {@code stage} trains, with gradients attached; all others have theirs detached so
      * that no gradient is computed for them.
@@ -75,7 +72,8 @@ final class Parameters {
     Map<String, NDArray> trainFor(int stage) {
         Map<String, NDArray> trained = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            boolean train = (stage == 2) == isRamp(e.getKey());
+            // a ramp's pooler and classifier are trained in stage 2 only, everything else in stage 1
+            boolean train = (stage == 2) == TensorNames.isRamp(e.getKey());
             e.getValue().setRequiresGradient(train);
             if (train) {
                 trained.put(e.getKey(), e.getValue());

@@ -1,9 +1,9 @@
 package dev.deebert.job.importer;
 
 import dev.deebert.model.DeeBertConfig;
-import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.ModelType;
+import dev.deebert.model.TensorNames;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -30,12 +30,12 @@ public final class BertOnnxBackbone {
 
     private BertOnnxBackbone(Map<String, HostTensor> tensors, int numHeads, String source) {
         this.tensors = tensors;
-        long[] words = require(tensors, "embeddings.word_embeddings.weight", source).shape();
+        long[] words = require(tensors, TensorNames.EMBEDDINGS.word(), source).shape();
         this.vocabSize = Math.toIntExact(words[0]);
         this.hiddenSize = Math.toIntExact(words[1]);
-        this.maxPositions = dim0(tensors, "embeddings.position_embeddings.weight", source);
-        this.typeVocabSize = dim0(tensors, "embeddings.token_type_embeddings.weight", source);
-        this.intermediateSize = dim0(tensors, DeeBertWeights.layerPrefix(0) + "intermediate.dense.bias", source);
+        this.maxPositions = dim0(tensors, TensorNames.EMBEDDINGS.position(), source);
+        this.typeVocabSize = dim0(tensors, TensorNames.EMBEDDINGS.tokenType(), source);
+        this.intermediateSize = dim0(tensors, TensorNames.layer(0).intermediate().bias(), source);
         this.numLayers = OnnxTensorNames.layers(tensors.keySet());
         this.numHeads = numHeads;
     }
@@ -51,7 +51,7 @@ public final class BertOnnxBackbone {
             tensors.put(binding.canonical(), binding.transposed() ? HostTensor.transposed(t.dims(), t.floats())
                     : new HostTensor(t.dims(), t.floats()));
         });
-        int hidden = Math.toIntExact(require(tensors, "embeddings.word_embeddings.weight", source).shape()[1]);
+        int hidden = Math.toIntExact(require(tensors, TensorNames.EMBEDDINGS.word(), source).shape()[1]);
         int heads = resolveHeads(numHeads, inferHeads(graph, hidden), source);
         BertOnnxBackbone backbone = new BertOnnxBackbone(tensors, heads, source);
         backbone.checkNames(source);
@@ -95,7 +95,7 @@ public final class BertOnnxBackbone {
         }
         Set<Long> seen = new TreeSet<>();
         for (OnnxGraph.Node node : graph.nodes()) {
-            if ("Reshape".equals(node.opType()) && node.name().contains("attention/self")
+            if ("Reshape".equals(node.opType()) && node.name().contains(TensorNames.SELF_ATTENTION.replace('.', '/'))
                     && node.inputs().size() == 2) {
                 long[] shape = constantShape(node.inputs().get(1), constants, producers);
                 if (shape != null && shape.length == 4 && shape[2] > 0 && shape[2] * shape[3] == hiddenSize) {
@@ -144,10 +144,10 @@ public final class BertOnnxBackbone {
     /** Every encoder tensor present, nothing else but the (optional) pooler. */
     private void checkNames(String source) {
         // Only the names matter here, and they do not depend on the labels or the model type.
-        Set<String> expected = DeeBertWeights.encoderNames(config(ModelType.BERT, List.of("a", "b"), 1e-12));
+        Set<String> expected = TensorNames.backbone(config(ModelType.BERT, List.of("a", "b"), 1e-12));
         List<String> problems = new ArrayList<>();
         for (String name : expected) {
-            if (!tensors.containsKey(name) && !OnnxTensorNames.isPooler(name)) {
+            if (!tensors.containsKey(name) && !TensorNames.FINAL_HEAD.pooler().owns(name)) {
                 problems.add("missing " + name);
             }
         }
@@ -156,7 +156,8 @@ public final class BertOnnxBackbone {
                 problems.add("unexpected tensor " + name + " (not part of a BERT encoder)");
             }
         }
-        if (tensors.containsKey(DeeBertWeights.POOLER_WEIGHT) != tensors.containsKey(DeeBertWeights.POOLER_BIAS)) {
+        TensorNames.Params pooler = TensorNames.FINAL_HEAD.pooler();
+        if (tensors.containsKey(pooler.weight()) != tensors.containsKey(pooler.bias())) {
             problems.add("pooler has only one of its weight and bias");
         }
         if (!problems.isEmpty()) {

@@ -3,11 +3,11 @@ package dev.deebert.job.importer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deebert.model.DeeBertConfig;
-import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.ModelType;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.TensorNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -41,15 +41,6 @@ final class HfCheckpoint {
     private static final String SUPPORTED = CLASS_STEMS.values().stream()
             .flatMap(stem -> Stream.of(stem + BARE, stem + SEQUENCE_CLASSIFICATION))
             .collect(Collectors.joining(", "));
-    /**
-     * Where a sequence-classification head goes in a DeeBERT model, by family. BERT's classifier reads its
-     * pooler; RoBERTa's head is itself dense + tanh on the first token then out_proj, a pooler and a
-     * classifier.
-     */
-    private static final Map<ModelType, Map<String, String>> HEADS = Map.of(
-            ModelType.BERT, Map.of("classifier.", "classifier."),
-            ModelType.ROBERTA, Map.of("classifier.dense.", "pooler.dense.", "classifier.out_proj.", "classifier."));
-
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A tensor as the checkpoint's headers describe it. */
@@ -112,7 +103,7 @@ final class HfCheckpoint {
         /** For configs written without architectures: a classification head shows in the tensor names. */
         static Layout inferred(JsonNode config, Set<String> tensorNames, Path dir) {
             String stem = classStem(config, dir);
-            boolean head = tensorNames.stream().anyMatch(n -> n.startsWith("classifier."));
+            boolean head = tensorNames.stream().anyMatch(TensorNames.FINAL_HEAD.classifier()::owns);
             return of(config, stem, stem + (head ? SEQUENCE_CLASSIFICATION : BARE), dir);
         }
 
@@ -145,7 +136,7 @@ final class HfCheckpoint {
             }
             if (architecture.equals(stem + SEQUENCE_CLASSIFICATION)) {
                 prefixes.put(backbone, "");
-                prefixes.putAll(HEADS.get(type));
+                prefixes.putAll(TensorNames.sequenceClassificationHead(type));
                 return new Layout(architecture, true, prefixes);
             }
             throw new ModelFormatException(dir + ": architecture " + architecture + " is not supported; import "
@@ -238,11 +229,11 @@ final class HfCheckpoint {
     private static Map<String, Stored> check(Path dir, Layout layout, DeeBertConfig config,
                                              Map<String, Stored> stored) {
         Map<String, long[]> shapes = new HashMap<>();
-        DeeBertWeights.expectedShapes(config).forEach((name, shape) -> shapes.put(name, shape.getShape()));
-        Set<String> wanted = new LinkedHashSet<>(DeeBertWeights.encoderNames(config));
+        TensorNames.shapes(config).forEach((name, shape) -> shapes.put(name, shape.getShape()));
+        Set<String> wanted = new LinkedHashSet<>(TensorNames.backbone(config));
         if (layout.classifier()) {
-            wanted.add(DeeBertWeights.CLASSIFIER_WEIGHT);
-            wanted.add(DeeBertWeights.CLASSIFIER_BIAS);
+            wanted.add(TensorNames.FINAL_HEAD.classifier().weight());
+            wanted.add(TensorNames.FINAL_HEAD.classifier().bias());
         }
         List<String> problems = new ArrayList<>();
         Map<String, Stored> kept = new LinkedHashMap<>();
@@ -250,7 +241,7 @@ final class HfCheckpoint {
         for (Map.Entry<String, Stored> e : stored.entrySet()) {
             String name = e.getKey();
             SafeTensorsFile.Entry entry = e.getValue().entry();
-            if (DeeBertWeights.isBuffer(name)) {
+            if (TensorNames.isBuffer(name)) {
                 continue;
             }
             String canonical = layout.canonical(name);
@@ -270,10 +261,10 @@ final class HfCheckpoint {
             }
         }
         // A bare encoder may come without a pooler (add_pooling_layer=False); then the import makes one.
-        boolean pooler = layout.classifier() || byCanonical.containsKey(DeeBertWeights.POOLER_WEIGHT)
-                || byCanonical.containsKey(DeeBertWeights.POOLER_BIAS);
+        TensorNames.Params finalPooler = TensorNames.FINAL_HEAD.pooler();
+        boolean pooler = layout.classifier() || byCanonical.keySet().stream().anyMatch(finalPooler::owns);
         for (String canonical : wanted) {
-            if (!byCanonical.containsKey(canonical) && (pooler || !canonical.startsWith("pooler."))) {
+            if (!byCanonical.containsKey(canonical) && (pooler || !finalPooler.owns(canonical))) {
                 problems.add("missing tensor " + layout.checkpointName(canonical));
             }
         }
@@ -303,7 +294,7 @@ final class HfCheckpoint {
 
     /** Whether the checkpoint brings a fine-tuned classifier (then its labels are config.json's). */
     boolean hasClassifier() {
-        return tensors.containsKey(DeeBertWeights.CLASSIFIER_WEIGHT);
+        return tensors.containsKey(TensorNames.FINAL_HEAD.classifier().weight());
     }
 
     Path tokenizer() {

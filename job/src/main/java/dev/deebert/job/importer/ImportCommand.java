@@ -7,6 +7,7 @@ import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelType;
+import dev.deebert.model.TensorNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -145,12 +146,12 @@ public final class ImportCommand implements Callable<Integer> {
 
     /**
      * Writes --out: the imported tensors (a pooler and classifier among them when the checkpoint brings
-     * them) plus new exit heads for the rest.
+     * them) plus new exits for the rest ({@link UntrainedExits}).
      */
     private void write(String from, String kind, DeeBertConfig config, Map<String, HostTensor> imported,
                        Path tokenizer) throws IOException {
         Map<String, HostTensor> tensors = new LinkedHashMap<>(imported);
-        tensors.putAll(ExitHeads.create(config, imported, seed));
+        tensors.putAll(UntrainedExits.create(config, imported, seed));
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
@@ -160,8 +161,9 @@ public final class ImportCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf("imported %s: %s, %d layers, hidden %d, %d heads, vocab %d, %s pooler, %s classifier, "
                         + "labels %s -> %s%n", from, kind, config.numHiddenLayers(), config.hiddenSize(),
-                config.numAttentionHeads(), config.vocabSize(), origin(imported, DeeBertWeights.POOLER_WEIGHT),
-                origin(imported, DeeBertWeights.CLASSIFIER_WEIGHT), config.labelNames(), out);
+                config.numAttentionHeads(), config.vocabSize(),
+                origin(imported, TensorNames.FINAL_HEAD.pooler().weight()),
+                origin(imported, TensorNames.FINAL_HEAD.classifier().weight()), config.labelNames(), out);
         stdout.flush();
     }
 

@@ -2,6 +2,7 @@ package dev.deebert.job.importer;
 
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.ModelType;
+import dev.deebert.model.TensorNames;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -10,8 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Which initializer of an ONNX export of a BERT/RoBERTa encoder ({@code torch.onnx.export} of a Hugging Face
@@ -26,8 +25,6 @@ import java.util.regex.Pattern;
  * weights and are not mapped.
  */
 final class OnnxTensorNames {
-    private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
-
     /** A float initializer holding the canonical tensor {@code canonical}, transposed when a MatMul weight. */
     record Binding(String canonical, boolean transposed) {}
 
@@ -69,14 +66,10 @@ final class OnnxTensorNames {
         return bindings;
     }
 
-    static boolean isPooler(String canonical) {
-        return canonical.startsWith("pooler.");
-    }
-
     /** How many encoder layers the canonical names span. */
     static int layers(Collection<String> canonicalNames) {
-        return (int) canonicalNames.stream().map(LAYER::matcher).filter(Matcher::find).map(m -> m.group(1))
-                .distinct().count();
+        return (int) canonicalNames.stream().mapToInt(TensorNames::layerIndex).filter(i -> i >= 0).distinct()
+                .count();
     }
 
     /** Drops the backbone prefix, which exports of BertModel lack and of BertFor... models carry. */

@@ -9,6 +9,7 @@ import com.google.protobuf.WireFormat;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.TensorNames;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -61,7 +62,7 @@ public final class OnnxWeightsWriter {
                                                      DeeBertWeights weights) {
         Map<String, OnnxTensorNames.Binding> bindings = OnnxTensorNames.of(graph, source);
         checkArchitecture(graph, bindings, source, model);
-        Set<String> encoder = DeeBertWeights.encoderNames(model.config());
+        Set<String> encoder = TensorNames.backbone(model.config());
         Map<String, float[]> replacements = new HashMap<>();
         Set<String> bound = new HashSet<>();
         List<String> problems = new ArrayList<>();
@@ -88,7 +89,7 @@ public final class OnnxWeightsWriter {
             }
         }
         for (String canonical : encoder) {
-            if (!bound.contains(canonical) && !OnnxTensorNames.isPooler(canonical)) {
+            if (!bound.contains(canonical) && !TensorNames.FINAL_HEAD.pooler().owns(canonical)) {
                 problems.add("no initializer holds " + canonical);
             }
         }
@@ -106,7 +107,7 @@ public final class OnnxWeightsWriter {
         int layers = OnnxTensorNames.layers(bindings.values().stream().map(OnnxTensorNames.Binding::canonical)
                 .toList());
         long hidden = bindings.entrySet().stream()
-                .filter(e -> e.getValue().canonical().equals("embeddings.word_embeddings.weight"))
+                .filter(e -> e.getValue().canonical().equals(TensorNames.EMBEDDINGS.word()))
                 .mapToLong(e -> graph.initializers().get(e.getKey()).dims()[1]).findFirst().orElse(-1);
         if (layers != config.numHiddenLayers() || (hidden >= 0 && hidden != config.hiddenSize())) {
             throw new IllegalArgumentException("the model " + model.dir() + " (" + config.numHiddenLayers()

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deebert.job.DeeBertMain;
+import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ExitPolicy;
@@ -25,6 +26,7 @@ import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.Precision;
 import dev.deebert.model.Prediction;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.TensorNames;
 import dev.deebert.model.TokenizedText;
 import dev.deebert.tests.Fixtures;
 import java.io.ByteArrayOutputStream;
@@ -79,9 +81,10 @@ class HfImportTest {
         assertFinalLogits(model, cases);
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDList tensors = SafeTensorsFile.read(model.weightsFile(), manager);
-            String prefix = model.config().type().prefix();
-            assertTrue(tensors.get(prefix + ".encoder.highway.0.pooler.dense.weight")
-                    .contentEquals(tensors.get(prefix + ".pooler.dense.weight")), "the ramp starts from the pooler");
+            DeeBertConfig config = model.config();
+            assertTrue(tensors.get(TensorNames.fileName(config, TensorNames.ramp(0).pooler().weight()))
+                    .contentEquals(tensors.get(TensorNames.fileName(config, TensorNames.FINAL_HEAD.pooler().weight()))),
+                    "the ramp starts from the pooler");
         }
     }
 
@@ -122,13 +125,15 @@ class HfImportTest {
                 assertTrue(half.toType(DataType.FLOAT32, false).contentEquals(ours.get("bert." + half.getName())),
                         half.getName() + " widened exactly");
             }
-            assertTrue(ours.get("bert.encoder.highway.0.pooler.dense.bias")
+            // theirs: a bare BertModel's names, without the bert. prefix
+            assertTrue(ours.get(TensorNames.fileName(model.config(), TensorNames.ramp(0).pooler().bias()))
                     .contentEquals(theirs.get("pooler.dense.bias").toType(DataType.FLOAT32, false)));
-            NDArray classifier = ours.get("classifier.weight");
+            TensorNames.Params head = TensorNames.FINAL_HEAD.classifier();
+            NDArray classifier = ours.get(TensorNames.fileName(model.config(), head.weight()));
             assertEquals(2, classifier.getShape().get(0));
             double std = Math.sqrt(classifier.pow(2).mean().getFloat());
             assertTrue(std > 0.01 && std < 0.03, "normal(0, initializer_range 0.02), std " + std);
-            assertEquals(0f, ours.get("classifier.bias").abs().max().getFloat());
+            assertEquals(0f, ours.get(TensorNames.fileName(model.config(), head.bias())).abs().max().getFloat());
         }
     }
 

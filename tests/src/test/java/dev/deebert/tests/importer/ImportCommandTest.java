@@ -14,11 +14,13 @@ import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.model.ServingContract;
+import dev.deebert.model.TensorNames;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,19 +59,20 @@ class ImportCommandTest {
         assertNotEquals(model.weightsSha256(), ModelDirectory.open(otherSeed).weightsSha256());
 
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            NDList tensors = SafeTensorsFile.read(model.weightsFile(), manager);
+            NDList file = SafeTensorsFile.read(model.weightsFile(), manager);
+            UnaryOperator<String> inFile = name -> TensorNames.fileName(model.config(), name);
             // The ONNX export has no pooler, so every pooler and classifier is new: normal(0, 0.02), bias 0.
-            for (String name : List.of("bert.pooler.dense.weight", "bert.encoder.highway.0.pooler.dense.weight",
-                    "bert.encoder.highway.10.classifier.weight", "classifier.weight")) {
-                NDArray w = tensors.get(name);
+            for (String name : List.of(TensorNames.FINAL_HEAD.pooler().weight(), TensorNames.ramp(0).pooler().weight(),
+                    TensorNames.ramp(10).classifier().weight(), TensorNames.FINAL_HEAD.classifier().weight())) {
+                NDArray w = file.get(inFile.apply(name));
                 double std = Math.sqrt(w.pow(2).mean().getFloat());
                 assertTrue(std > 0.018 && std < 0.022, name + " std " + std);
             }
-            for (String name : List.of("bert.encoder.highway.3.pooler.dense.bias", "classifier.bias")) {
-                assertEquals(0f, tensors.get(name).abs().max().getFloat(), name);
+            for (String name : List.of(TensorNames.ramp(3).pooler().bias(), TensorNames.FINAL_HEAD.classifier().bias())) {
+                assertEquals(0f, file.get(inFile.apply(name)).abs().max().getFloat(), name);
             }
-            assertFalse(tensors.get("bert.encoder.highway.0.pooler.dense.weight")
-                    .contentEquals(tensors.get("bert.encoder.highway.1.pooler.dense.weight")), "ramps drawn apart");
+            assertFalse(file.get(inFile.apply(TensorNames.ramp(0).pooler().weight()))
+                    .contentEquals(file.get(inFile.apply(TensorNames.ramp(1).pooler().weight()))), "ramps drawn apart");
         }
         byte[] shipped;
         try (InputStream in = getClass().getResourceAsStream("/bge-small-en-v1.5-tokenizer.json")) {

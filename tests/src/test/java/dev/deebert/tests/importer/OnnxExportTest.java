@@ -26,6 +26,7 @@ import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.TensorNames;
 import dev.deebert.model.TokenizedText;
 import dev.deebert.tests.Fixtures;
 import java.io.ByteArrayInputStream;
@@ -194,13 +195,15 @@ class OnnxExportTest {
                     c.numAttentionHeads(), c.intermediateSize(), c.hiddenAct(), c.maxPositionEmbeddings(),
                     c.typeVocabSize(), c.layerNormEps(), 0, 0, 0, c.padTokenId(), c.numLabels(), null, null);
             int matMuls = 0;
-            for (Map.Entry<String, ai.djl.ndarray.types.Shape> e : DeeBertWeights.expectedShapes(shapes).entrySet()) {
+            List<String> embeddingTables = List.of(TensorNames.EMBEDDINGS.word(), TensorNames.EMBEDDINGS.position(),
+                    TensorNames.EMBEDDINGS.tokenType());
+            for (Map.Entry<String, ai.djl.ndarray.types.Shape> e : TensorNames.shapes(shapes).entrySet()) {
                 String name = e.getKey();
                 long[] dims = e.getValue().getShape();
-                if (name.startsWith("encoder.highway.") || name.startsWith("classifier.") || dropped.contains(name)) {
+                if (!TensorNames.backbone(shapes).contains(name) || dropped.contains(name)) {
                     continue;
                 }
-                if (dims.length == 2 && !name.startsWith("embeddings.")) {
+                if (dims.length == 2 && !embeddingTables.contains(name)) {
                     String initializer = "onnx::MatMul_" + (1000 + matMuls++);
                     String module = "/" + name.substring(0, name.length() - ".weight".length()).replace('.', '/');
                     graph.writeBytes(field(1, message(n -> { // NodeProto: input 1, output 2, name 3, op_type 4

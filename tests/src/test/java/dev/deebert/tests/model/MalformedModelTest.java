@@ -18,8 +18,9 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.model.ServingContract;
-import dev.deebert.train.TrainingReport;
+import dev.deebert.model.TensorNames;
 import dev.deebert.tests.Fixtures;
+import dev.deebert.train.TrainingReport;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -39,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each way a model directory can be broken gives one clear error before anything runs. */
 class MalformedModelTest {
-    private static final String RAMP_CLASSIFIER = "bert.encoder.highway.0.classifier.weight";
-    private static final String QUERY_BIAS = "bert.encoder.layer.0.attention.self.query.bias";
+    private static final String RAMP_CLASSIFIER = "bert." + TensorNames.ramp(0).classifier().weight();
+    private static final String QUERY_BIAS = "bert." + TensorNames.layer(0).query().bias();
 
     @TempDir
     Path tmp;

@@ -16,6 +16,7 @@ import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.ServingContract;
+import dev.deebert.model.TensorNames;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.nio.file.Files;
@@ -191,7 +192,8 @@ class ModelReplacementTest {
     /** The golden weights with another final classifier bias and other label names. */
     private static DeeBertWeights variant(DeeBertWeights golden) {
         Map<String, NDArray> tensors = new LinkedHashMap<>(golden.asMap());
-        tensors.put(DeeBertWeights.CLASSIFIER_BIAS, tensors.get(DeeBertWeights.CLASSIFIER_BIAS).add(1f));
+        String bias = TensorNames.FINAL_HEAD.classifier().bias();
+        tensors.put(bias, tensors.get(bias).add(1f));
         return DeeBertWeights.of(golden.config().withLabels(List.of("x", "y", "z")), tensors);
     }
 

@@ -20,6 +20,7 @@ import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.TensorNames;
 import dev.deebert.score.ScoreSchemas;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
@@ -530,7 +531,7 @@ class IncrementalScoreTest {
             NDList tensors = SafeTensorsFile.read(model.resolve(ModelDirectory.WEIGHTS), manager);
             NDList perturbed = new NDList();
             for (NDArray tensor : tensors) {
-                if (tensor.getName().equals("classifier.bias")) {
+                if (tensor.getName().equals(TensorNames.FINAL_HEAD.classifier().bias())) {
                     NDArray bias = tensor.add(manager.create(new float[] {0.75f, 0f, -0.25f}));
                     bias.setName(tensor.getName());
                     tensor = bias;

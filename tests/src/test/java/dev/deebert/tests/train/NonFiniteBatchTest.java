@@ -16,6 +16,7 @@ import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.model.TensorNames;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.train.DeeBertTrainer;
 import dev.deebert.train.NonFiniteBatch;
@@ -135,7 +136,7 @@ class NonFiniteBatchTest {
         assertFalse(markerIds.isEmpty(), "the marker word has a token no other row has");
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             DeeBertWeights weights = model.loadWeights(manager);
-            NDArray embeddings = weights.get("embeddings.word_embeddings.weight");
+            NDArray embeddings = weights.get(TensorNames.EMBEDDINGS.word());
             embeddings.set(new NDIndex(markerIds.iterator().next() + ", :"), 3e38f);
             Path file = model.weightsFile();
             Files.delete(file);
