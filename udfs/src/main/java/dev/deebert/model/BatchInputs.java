@@ -13,8 +13,9 @@ import java.util.List;
  * @param typeIds [B, L] int64
  * @param positions [B, L] int64
  * @param maskBias [B, 1, 1, L] float32: 0 for tokens, -1e9 for padding, added to attention scores
+ * @param lengths [B]: tokens per row, to cut the batch to its longest row once rows leave
  */
-public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArray maskBias) {
+public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArray maskBias, int[] lengths) {
     static final float MASKED = -1e9f;
 
     /** Public for training, which batches rows the same way as inference. */
@@ -40,7 +41,8 @@ public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArr
         }
         Shape shape = new Shape(batch, width);
         return new BatchInputs(manager.create(ids, shape), manager.create(types, shape),
-                manager.create(positions, shape), manager.create(mask, new Shape(batch, 1, 1, width)));
+                manager.create(positions, shape), manager.create(mask, new Shape(batch, 1, 1, width)),
+                rows.stream().mapToInt(TokenizedText::numTokens).toArray());
     }
 
     private static long checkedId(long id, DeeBertConfig config) {

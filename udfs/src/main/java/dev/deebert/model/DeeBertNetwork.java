@@ -17,16 +17,59 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * DeeBERT's forward pass in separate steps (embeddings, one encoder layer, one exit head) so that early
- * exit can stop between layers. It follows Hugging Face's modeling_bert.py. Shapes: B rows, L tokens,
- * H hidden, A heads of size D = H / A, I intermediate, C labels.
+ * DeeBERT's forward pass. {@link #encode} runs the embeddings, then the encoder layers one at a time; after
+ * each layer an {@link Observer} sees the states of the rows still running, may read the exit there
+ * ({@link #exitLogits}) and says which rows go on. Rows that leave are dropped from the batch, so later
+ * layers compute only rows still running. It follows Hugging Face's modeling_bert.py and the reference's
+ * modeling_highway_bert.py; tensor names come from {@link TensorNames}.
  *
- * <p>The same code serves inference (dropout off, optionally bfloat16 GEMMs) and training (dropout on,
- * float32, gradients flowing back through the fused weights into the named parameters). Inference on CPU
- * runs its GEMMs on weights pre-packed for oneDNN with bias and GELU fused, and attention in one libtorch
- * call ({@link LibTorchOps}); training keeps to DJL's differentiable ops.
+ * <p>Shapes: B rows (those still running), L tokens (the longest running row), H hidden, A heads, D = H / A
+ * head size, I intermediate, C labels, N layers. Exits: after layer l < N ramp l, after layer N the final
+ * head.
+ *
+ * <p>The same code serves inference (dropout off, optionally bfloat16 GEMMs, each layer's temporaries freed
+ * as the layer finishes) and training (dropout on, float32, nothing freed before the backward pass, gradients
+ * flowing back through the fused weights into the named parameters). Inference on CPU runs its GEMMs on
+ * weights pre-packed for oneDNN with bias and GELU fused, and attention in one libtorch call
+ * ({@link LibTorchOps}); training keeps to DJL's differentiable ops.
  */
 public final class DeeBertNetwork {
+    /** Sees the states after each encoder layer and says which rows go on. */
+    @FunctionalInterface
+    public interface Observer {
+        /**
+         * After encoder layer {@code layer} (1..N). {@code hidden} [B, L, H] holds the running rows in the order
+         * they entered. In inference what is made here is freed when the layer finishes; a tensor kept longer
+         * is taken out of the layer's scope with {@link NDScope#unregister}. The answer after layer N is
+         * ignored: no layer follows.
+         */
+        Remaining afterLayer(int layer, NDArray hidden);
+    }
+
+    /** Every row runs every layer. */
+    public static final Observer EVERY_LAYER = (layer, hidden) -> Remaining.ALL;
+
+    /** The rows of the running batch that go on to the next layer. */
+    public static final class Remaining {
+        public static final Remaining ALL = new Remaining(null);
+        public static final Remaining NONE = new Remaining(new long[0]);
+
+        /** Positions in the running batch, ascending; null for all. */
+        private final long[] positions;
+
+        private Remaining(long[] positions) {
+            this.positions = positions;
+        }
+
+        /** {@code positions} (ascending) of a running batch of {@code batchSize} rows. */
+        public static Remaining of(long[] positions, int batchSize) {
+            if (positions.length == batchSize) {
+                return ALL;
+            }
+            return positions.length == 0 ? NONE : new Remaining(positions);
+        }
+    }
+
     private record Embeddings(NDArray word, NDArray position, NDArray tokenType, NDArray normWeight,
                               NDArray normBias) {}
 
@@ -37,9 +80,12 @@ public final class DeeBertNetwork {
     private record Layer(Dense qkv, Dense attentionOut, NDArray attentionNormWeight, NDArray attentionNormBias,
                          Dense intermediate, Dense output, NDArray outputNormWeight, NDArray outputNormBias) {}
 
-    /** An exit: pooler (dense + tanh on the first token), dropout, classifier. Always float32. */
-    private record Head(NDArray poolerWeight, NDArray poolerBias, NDArray classifierWeight,
+    /** A ramp or the final head: pooler (dense + tanh on the first token), dropout, classifier. Float32. */
+    private record Exit(NDArray poolerWeight, NDArray poolerBias, NDArray classifierWeight,
                         NDArray classifierBias) {}
+
+    /** The running batch between layers. {@code done}: no layer follows. */
+    private record Running(NDArray hidden, NDArray maskBias, int[] lengths, boolean done) {}
 
     /** GEMM height the packed layouts are chosen for: a batch of 32 rows of 128 tokens. */
     private static final long TYPICAL_GEMM_ROWS = 32 * 128;
@@ -48,24 +94,25 @@ public final class DeeBertNetwork {
     /** Null in training: every op stays in DJL, where gradients flow. */
     private final LibTorchOps torch;
     private final boolean bf16;
+    private final boolean training;
     private final float hiddenDropout;
     private final float attentionDropout;
     private final Embeddings embeddings;
     private final List<Layer> layers;
-    private final List<Head> ramps;
-    private final Head finalHead;
+    /** The exit after layer l at l - 1: ramps, then the final head. */
+    private final List<Exit> exits;
 
     private DeeBertNetwork(DeeBertConfig config, LibTorchOps torch, boolean bf16, boolean training,
-                           Embeddings embeddings, List<Layer> layers, List<Head> ramps, Head finalHead) {
+                           Embeddings embeddings, List<Layer> layers, List<Exit> exits) {
         this.config = config;
         this.torch = torch;
         this.bf16 = bf16;
+        this.training = training;
         this.hiddenDropout = training ? (float) config.hiddenDropoutProb() : 0f;
         this.attentionDropout = training ? (float) config.attentionProbsDropoutProb() : 0f;
         this.embeddings = embeddings;
         this.layers = layers;
-        this.ramps = ramps;
-        this.finalHead = finalHead;
+        this.exits = exits;
     }
 
     /** For inference: dropout off, GEMMs in {@code precision}, packed for oneDNN when on CPU. */
@@ -111,22 +158,18 @@ public final class DeeBertNetwork {
                         layout.of(n.intermediate()), layout.of(n.output()),
                         weights.get(n.outputNorm().weight()), weights.get(n.outputNorm().bias())));
             }
-            List<Head> ramps = new ArrayList<>();
-            for (int i = 0; i < c.numHiddenLayers() - 1; i++) {
-                ramps.add(head(weights, TensorNames.ramp(i)));
+            List<Exit> exits = new ArrayList<>();
+            for (int layer = 1; layer <= c.numHiddenLayers(); layer++) {
+                TensorNames.Exit n = TensorNames.exitAfter(layer, c.numHiddenLayers());
+                exits.add(new Exit(weights.get(n.pooler().weight()), weights.get(n.pooler().bias()),
+                        weights.get(n.classifier().weight()), weights.get(n.classifier().bias())));
             }
-            Head finalHead = head(weights, TensorNames.FINAL_HEAD);
             for (NDArray tensor : derived) {
                 tensor.attach(owner);
                 NDScope.unregister(tensor);
             }
-            return new DeeBertNetwork(c, torch, bf16, training, embeddings, layers, ramps, finalHead);
+            return new DeeBertNetwork(c, torch, bf16, training, embeddings, layers, exits);
         }
-    }
-
-    private static Head head(DeeBertWeights weights, TensorNames.Exit n) {
-        return new Head(weights.get(n.pooler().weight()), weights.get(n.pooler().bias()),
-                weights.get(n.classifier().weight()), weights.get(n.classifier().bias()));
     }
 
     /** Turns a Linear's float32 weight [out, in] and bias [out] into a {@link Dense} for this network. */
@@ -164,8 +207,63 @@ public final class DeeBertNetwork {
         return config;
     }
 
+    /**
+     * Runs {@code inputs} through the embeddings and the encoder layers, calling {@code observer} after each
+     * layer, until layer N or until no row goes on. Returns the states [B, L, H] after the last layer run,
+     * of the rows that ran it.
+     */
+    public NDArray encode(BatchInputs inputs, Observer observer) {
+        // [B, L, H]
+        NDArray hidden = embed(inputs.ids(), inputs.typeIds(), inputs.positions());
+        Running batch = new Running(hidden, inputs.maskBias(), inputs.lengths(), false);
+        for (int layer = 1; !batch.done(); layer++) {
+            batch = training ? step(layer, batch, observer) : freeingStep(layer, batch, observer, inputs.maskBias());
+        }
+        return batch.hidden();
+    }
+
+    /** {@link #step} that frees the layer's temporaries and the states it replaces, all but the caller's mask. */
+    private Running freeingStep(int layer, Running batch, Observer observer, NDArray inputMask) {
+        Running next;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            next = step(layer, batch, observer);
+            NDScope.unregister(next.hidden(), next.maskBias());
+        }
+        batch.hidden().close();
+        if (batch.maskBias() != next.maskBias() && batch.maskBias() != inputMask) {
+            batch.maskBias().close();
+        }
+        return next;
+    }
+
+    /** Encoder layer {@code layer} (1..N), the observer, then the batch cut to the rows that go on. */
+    private Running step(int layer, Running batch, Observer observer) {
+        // [B, L, H]
+        NDArray hidden = layer(layer - 1, batch.hidden(), batch.maskBias());
+        Remaining remaining = observer.afterLayer(layer, hidden);
+        if (layer == config.numHiddenLayers() || remaining == Remaining.NONE) {
+            return new Running(hidden, batch.maskBias(), batch.lengths(), true);
+        }
+        if (remaining == Remaining.ALL) {
+            return new Running(hidden, batch.maskBias(), batch.lengths(), false);
+        }
+        long[] keep = remaining.positions;
+        int[] lengths = new int[keep.length];
+        for (int i = 0; i < keep.length; i++) {
+            lengths[i] = batch.lengths()[Math.toIntExact(keep[i])];
+        }
+        // B' = keep.length, L' = the longest of their rows
+        int width = java.util.Arrays.stream(lengths).max().orElseThrow();
+        NDArray index = hidden.getManager().create(keep);
+        // [B', L', H] and [B', 1, 1, L']
+        return new Running(hidden.get(index).get(":, :" + width),
+                batch.maskBias().get(index).get(":, :, :, :" + width), lengths, false);
+    }
+
     /** ids, typeIds, positions: [B, L] int64 -> [B, L, H] float32. */
-    public NDArray embed(NDArray ids, NDArray typeIds, NDArray positions) {
+    private NDArray embed(NDArray ids, NDArray typeIds, NDArray positions) {
+        // [B, L, H] each
         NDArray sum = lookup(ids, embeddings.word)
                 .add(lookup(positions, embeddings.position))
                 .add(lookup(typeIds, embeddings.tokenType));
@@ -173,7 +271,7 @@ public final class DeeBertNetwork {
     }
 
     /** Encoder layer {@code index} (0-based). hidden [B, L, H] float32, maskBias [B, 1, 1, L] -> [B, L, H]. */
-    public NDArray layer(int index, NDArray hidden, NDArray maskBias) {
+    private NDArray layer(int index, NDArray hidden, NDArray maskBias) {
         Layer w = layers.get(index);
         long rows = hidden.getShape().get(0);
         long tokens = hidden.getShape().get(1);
@@ -184,10 +282,12 @@ public final class DeeBertNetwork {
         // [B, A, L, D] -> [B, L, A, D] -> [B, L, H]
         NDArray context = attention(qkv.get(0), qkv.get(1), qkv.get(2), maskBias).transpose(0, 2, 1, 3)
                 .reshape(rows, tokens, config.hiddenSize());
+        // [B, L, H]
         NDArray attended = addAndNorm(linear(context, w.attentionOut, false), hidden, w.attentionNormWeight,
                 w.attentionNormBias);
         // [B, L, I]
         NDArray intermediate = linear(compute(attended), w.intermediate, true);
+        // [B, L, H]
         return addAndNorm(linear(intermediate, w.output, false), attended, w.outputNormWeight, w.outputNormBias);
     }
 
@@ -210,21 +310,17 @@ public final class DeeBertNetwork {
         return dropout(scores.softmax(-1), attentionDropout).matMul(value);
     }
 
-    /** Ramp {@code ramp} (0-based, after layer ramp + 1): hidden [B, L, H] -> logits [B, C] float32. */
-    public NDArray rampLogits(int ramp, NDArray hidden) {
-        return exit(ramps.get(ramp), hidden);
-    }
-
-    /** The trained final head after the last layer: hidden [B, L, H] -> logits [B, C] float32. */
-    public NDArray finalLogits(NDArray hidden) {
-        return exit(finalHead, hidden);
-    }
-
-    private NDArray exit(Head head, NDArray hidden) {
-        // [B, H]: the first token ([CLS] or <s>)
+    /**
+     * The logits of the exit after layer {@code layer} (1..N): ramp {@code layer} before N, the final head at
+     * N. hidden [B, L, H], of which only the first token ([CLS] or {@code <s>}) is read -> [B, C] float32.
+     */
+    public NDArray exitLogits(int layer, NDArray hidden) {
+        Exit exit = exits.get(layer - 1);
+        // [B, H]
         NDArray first = hidden.get(":, 0, :");
-        NDArray pooled = Linear.linear(first, head.poolerWeight, head.poolerBias).singletonOrThrow().tanh();
-        return Linear.linear(dropout(pooled, hiddenDropout), head.classifierWeight, head.classifierBias)
+        NDArray pooled = Linear.linear(first, exit.poolerWeight, exit.poolerBias).singletonOrThrow().tanh();
+        // [B, C]
+        return Linear.linear(dropout(pooled, hiddenDropout), exit.classifierWeight, exit.classifierBias)
                 .singletonOrThrow();
     }
 

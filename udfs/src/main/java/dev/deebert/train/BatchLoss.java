@@ -27,11 +27,10 @@ interface BatchLoss {
         return (rows, manager) -> {
             DeeBertNetwork network = DeeBertNetwork.forTraining(weights, manager);
             BatchInputs inputs = BatchInputs.of(manager, tokens(train, rows), weights.config());
-            NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
-            for (int layer = 0; layer < weights.config().numHiddenLayers(); layer++) {
-                hidden = network.layer(layer, hidden, inputs.maskBias());
-            }
-            return crossEntropy(network.finalLogits(hidden), labels(train, rows, manager));
+            // [B, L, H]
+            NDArray hidden = network.encode(inputs, DeeBertNetwork.EVERY_LAYER);
+            int layers = weights.config().numHiddenLayers();
+            return crossEntropy(network.exitLogits(layers, hidden), labels(train, rows, manager));
         };
     }
 
@@ -43,15 +42,15 @@ interface BatchLoss {
         return (rows, manager) -> {
             DeeBertNetwork network = DeeBertNetwork.forTraining(weights, manager);
             BatchInputs inputs = BatchInputs.of(manager, tokens(train, rows), weights.config());
-            NDArray labels = labels(train, rows, manager);
-            NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
-            NDArray sum = null;
-            for (int ramp = 0; ramp < weights.config().numHiddenLayers() - 1; ramp++) {
-                hidden = network.layer(ramp, hidden, inputs.maskBias());
-                NDArray loss = crossEntropy(network.rampLogits(ramp, hidden), labels);
-                sum = sum == null ? loss : sum.add(loss);
-            }
-            return sum;
+            int ramps = weights.config().numHiddenLayers() - 1;
+            RampLosses losses = new RampLosses(labels(train, rows, manager));
+            network.encode(inputs, (layer, hidden) -> {
+                if (layer <= ramps) {
+                    losses.add(network.exitLogits(layer, hidden));
+                }
+                return layer < ramps ? DeeBertNetwork.Remaining.ALL : DeeBertNetwork.Remaining.NONE;
+            });
+            return losses.sum;
         };
     }
 
@@ -66,15 +65,28 @@ interface BatchLoss {
             // [B, N, H]
             NDArray states = cached.states().get(manager.create(index));
             states.attach(manager);
-            NDArray labels = labels(train, rows, manager);
-            NDArray sum = null;
-            for (int ramp = 0; ramp < weights.config().numHiddenLayers() - 1; ramp++) {
-                NDArray logits = network.rampLogits(ramp, FirstTokenStates.layerStates(states, ramp));
-                NDArray loss = crossEntropy(logits, labels);
-                sum = sum == null ? loss : sum.add(loss);
+            RampLosses losses = new RampLosses(labels(train, rows, manager));
+            for (int layer = 1; layer < weights.config().numHiddenLayers(); layer++) {
+                losses.add(network.exitLogits(layer, FirstTokenStates.after(states, layer)));
             }
-            return sum;
+            return losses.sum;
         };
+    }
+
+    /** The running sum of the ramps' cross-entropies, ramp 1 first; null before the first. */
+    final class RampLosses {
+        private final NDArray labels;
+        private NDArray sum;
+
+        private RampLosses(NDArray labels) {
+            this.labels = labels;
+        }
+
+        /** logits [B, C] of the next ramp. */
+        private void add(NDArray logits) {
+            NDArray loss = crossEntropy(logits, labels);
+            sum = sum == null ? loss : sum.add(loss);
+        }
     }
 
     /** Mean cross-entropy of logits [B, C] against labels [B] int64. */

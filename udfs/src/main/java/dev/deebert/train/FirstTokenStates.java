@@ -50,17 +50,20 @@ record FirstTokenStates(NDArray states) {
                 }
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    BatchInputs inputs = BatchInputs.of(work, batch, weights.config());
-                    NDArray hidden = network.embed(inputs.ids(), inputs.typeIds(), inputs.positions());
+                    // [B, H] after each layer
                     NDList firsts = new NDList(layers);
-                    for (int layer = 0; layer < layers; layer++) {
-                        hidden = network.layer(layer, hidden, inputs.maskBias());
-                        firsts.add(hidden.get(":, 0, :"));
-                    }
+                    NDArray last = network.encode(BatchInputs.of(work, batch, weights.config()), (layer, hidden) -> {
+                        NDArray first = hidden.get(":, 0, :");
+                        NDScope.unregister(first);
+                        firsts.add(first);
+                        return DeeBertNetwork.Remaining.ALL;
+                    });
                     // [B, N, H]
                     NDArray stacked = NDArrays.stack(firsts, 1);
                     NDScope.unregister(stacked);
                     batches.add(stacked);
+                    firsts.close();
+                    last.close();
                 }
                 progress.rows(end, order.length);
             }
@@ -83,14 +86,13 @@ record FirstTokenStates(NDArray states) {
         float[][][] logits = new float[rows][layers][];
         try (NDManager work = states.getManager().newSubManager()) {
             DeeBertNetwork network = DeeBertNetwork.forInference(weights, Precision.FP32, work);
-            for (int layer = 0; layer < layers; layer++) {
+            for (int layer = 1; layer <= layers; layer++) {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    NDArray hidden = layerStates(states, layer);
-                    NDArray exit = layer < layers - 1 ? network.rampLogits(layer, hidden) : network.finalLogits(hidden);
-                    float[] flat = exit.toFloatArray();
+                    // [rows, C], flattened
+                    float[] flat = network.exitLogits(layer, after(states, layer)).toFloatArray();
                     for (int r = 0; r < rows; r++) {
-                        logits[r][layer] = Arrays.copyOfRange(flat, r * labels, (r + 1) * labels);
+                        logits[r][layer - 1] = Arrays.copyOfRange(flat, r * labels, (r + 1) * labels);
                     }
                 }
             }
@@ -98,8 +100,8 @@ record FirstTokenStates(NDArray states) {
         return logits;
     }
 
-    /** states [B, N, H] -> [B, 1, H] after layer {@code layer} + 1: the shape the exits take (first token only). */
-    static NDArray layerStates(NDArray states, int layer) {
-        return states.get(":, " + layer + ":" + (layer + 1) + ", :");
+    /** states [B, N, H] -> [B, 1, H] after layer {@code layer} (1..N): the shape the exits take (first token only). */
+    static NDArray after(NDArray states, int layer) {
+        return states.get(":, " + (layer - 1) + ":" + layer + ", :");
     }
 }
