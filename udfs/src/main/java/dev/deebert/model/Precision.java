@@ -5,8 +5,8 @@ import java.util.Locale;
 
 /**
  * Numeric format of the encoder's matrix products and attention. LayerNorm, the residual stream and every
- * exit (ramps and final head) stay float32 in both (softmax accumulates in float32 too), which keeps the first-token state
- * within cosine 0.9999 of fp32.
+ * exit (ramps and final head) stay float32 in both (softmax accumulates in float32 too), which keeps the
+ * first-token state within cosine 0.9999 of fp32.
  */
 public enum Precision {
     FP32,

@@ -54,6 +54,7 @@ record FirstTokenStates(NDArray states) {
                     NDList firsts = new NDList(layers);
                     NDArray last = network.encode(BatchInputs.of(work, batch, weights.config()), (layer, hidden) -> {
                         NDArray first = hidden.get(":, 0, :");
+                        // outlives the layer's scope; closed once stacked
                         NDScope.unregister(first);
                         firsts.add(first);
                         return DeeBertNetwork.Remaining.ALL;

@@ -9,8 +9,9 @@ import java.util.Random;
 /**
  * The untrained exits of a freshly imported model: a ramp after each layer but the last, and the final
  * head's pooler and classifier where the import brings none. Initialized like the reference's
- * {@code _init_weights}: Linear weights normal(0, initializer_range), biases 0; except that poolers start as copies of the pretrained
- * pooler when the backbone has one, since it already maps [CLS] to a useful sentence vector.
+ * {@code _init_weights}: Linear weights normal(0, initializer_range), biases 0; except that poolers start as
+ * copies of the pretrained pooler when the backbone has one, since it already maps [CLS] to a useful sentence
+ * vector.
  * Deterministic for a seed: values are drawn in a fixed order from one {@link Random}.
  */
 final class UntrainedExits {

@@ -68,7 +68,8 @@ class ImportCommandTest {
                 double std = Math.sqrt(w.pow(2).mean().getFloat());
                 assertTrue(std > 0.018 && std < 0.022, name + " std " + std);
             }
-            for (String name : List.of(TensorNames.ramp(3).pooler().bias(), TensorNames.FINAL_HEAD.classifier().bias())) {
+            for (String name : List.of(TensorNames.ramp(3).pooler().bias(),
+                    TensorNames.FINAL_HEAD.classifier().bias())) {
                 assertEquals(0f, file.get(inFile.apply(name)).abs().max().getFloat(), name);
             }
             assertFalse(file.get(inFile.apply(TensorNames.ramp(0).pooler().weight()))
