@@ -15,7 +15,7 @@ import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
 import dev.deebert.model.Precision;
 import dev.deebert.score.PartitionScorer;
-import dev.deebert.score.ScoreSchemas;
+import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
@@ -141,7 +141,7 @@ class ScoreJobTest {
     @Test
     void tablesWithoutTheServingColumnsGetThemAndKeepTheirRows() {
         Path out = tmp.resolve("old-schema");
-        OldTables.write(spark, out, ScoreSchemas.predictions(spark.read().json(corpus.toString()).schema(),
+        OldTables.write(spark, out, Catalog.predictions(spark.read().json(corpus.toString()).schema(),
                 List.of("source")));
         new ScoreJob(spark).run(request(corpus, out, 0.5, "new", "doc"));
 
