@@ -129,7 +129,7 @@ public final class SweepJob {
         long unknownLabel = check.getAs("unknown_label");
         if (unknownLabel > 0) {
             List<String> unknown = labeled.filter(col(Catalog.LABEL_INDEX).isNull()).select("label").distinct()
-                    .limit(5).collectAsList().stream().map(r -> String.valueOf(r.get(0))).toList();
+                    .limit(5).collectAsList().stream().map(r -> String.valueOf(r.<String>getAs("label"))).toList();
             throw new IllegalArgumentException("--data " + request.data() + ": " + unknownLabel + " rows have a "
                     + request.labelCol() + " that is not one of the model's labels " + labels + " or their indices"
                     + " (e.g. " + unknown + ")");
