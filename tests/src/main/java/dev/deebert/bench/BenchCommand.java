@@ -3,6 +3,7 @@ package dev.deebert.bench;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.deebert.job.DeltaTables;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
@@ -164,7 +165,7 @@ public final class BenchCommand implements Callable<Integer> {
             Files.writeString(markdown, table);
         }
         if (output != null) {
-            report.append(spark, output.resolve("bench"));
+            report.append(new DeltaTables(spark, output));
         }
         return 0;
     }

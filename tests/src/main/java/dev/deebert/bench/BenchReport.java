@@ -6,6 +6,9 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 
+import dev.deebert.job.DeltaTables;
+import dev.deebert.tables.NamedRow;
+import dev.deebert.tables.Table;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,20 +19,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
 /** Timings per contender across rounds, and the figures derived from their medians. */
 final class BenchReport {
-    static final StructType SCHEMA = new StructType()
+    /** The bench's results, appended to under the root of {@code --output}: one row per contender and bench run. */
+    static final Table TABLE = new Table("bench", new StructType()
             .add("bench_at", TimestampType).add("contender", StringType).add("precision", StringType)
             .add("threshold", DoubleType).add("batch_size", IntegerType).add("rows", IntegerType)
             .add("threads", IntegerType).add("rows_per_s", DoubleType).add("ms_per_row", DoubleType)
             .add("accuracy", DoubleType).add("expected_saving", DoubleType).add("actual_saving", DoubleType)
             .add("actual_over_expected", DoubleType).add("ratio_to_peer", DoubleType)
             .add("agreement_with_fp32", DoubleType).add("rss_mb", LongType)
-            .add("peak_rss_mb", LongType);
+            .add("peak_rss_mb", LongType), List.of(), new StructType());
 
     private record Key(String name, String precision, double threshold, int batchSize, int rows) {}
 
@@ -70,7 +72,7 @@ final class BenchReport {
         t.rssMb = Math.max(t.rssMb, procStatusMb("VmRSS"));
     }
 
-    /** One result row per contender, schema {@link #SCHEMA}. */
+    /** One result row per contender, a row of {@link #TABLE}. */
     List<Row> rows() {
         Key peer = timings.keySet().stream().filter(k -> Double.isNaN(k.threshold())).findFirst().orElseThrow();
         double peerRate = peer.rows() / timings.get(peer).median();
@@ -87,9 +89,13 @@ final class BenchReport {
             Timings fp32 = timings.get(new Key(k.name(), "fp32", k.threshold(), k.batchSize(), k.rows()));
             Double agreement = fp32 == null || fp32 == t || t.outcome.exitLayers() == null ? null
                     : agreement(t.outcome, fp32.outcome);
-            out.add(RowFactory.create(Timestamp.from(at), k.name(), k.precision(),
-                    Double.isNaN(k.threshold()) ? null : k.threshold(), k.batchSize(), k.rows(), threads, rate,
-                    1000 / rate, t.accuracy, expected, actual, ratio, rate / peerRate, agreement, t.rssMb, peak));
+            out.add(new NamedRow(TABLE.schema()).set("bench_at", Timestamp.from(at)).set("contender", k.name())
+                    .set("precision", k.precision()).set("threshold", Double.isNaN(k.threshold()) ? null : k.threshold())
+                    .set("batch_size", k.batchSize()).set("rows", k.rows()).set("threads", threads)
+                    .set("rows_per_s", rate).set("ms_per_row", 1000 / rate).set("accuracy", t.accuracy)
+                    .set("expected_saving", expected).set("actual_saving", actual).set("actual_over_expected", ratio)
+                    .set("ratio_to_peer", rate / peerRate).set("agreement_with_fp32", agreement)
+                    .set("rss_mb", t.rssMb).set("peak_rss_mb", peak).toRow());
         }
         return out;
     }
@@ -109,18 +115,25 @@ final class BenchReport {
                 + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows()) {
             md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %s | %d |%n",
-                    r.getString(1), r.getString(2), r.isNullAt(3) ? "-" : r.get(3), r.getInt(4), r.getInt(5),
-                    r.getDouble(7), r.getDouble(8), r.getDouble(9), percent(r.get(10)), percent(r.get(11)),
-                    r.isNullAt(12) ? "-" : String.format("%.2f", r.getDouble(12)), r.getDouble(13),
-                    percent(r.get(14)), r.getLong(15)));
+                    r.<String>getAs("contender"), r.<String>getAs("precision"), orDash(r.getAs("threshold")),
+                    r.<Integer>getAs("batch_size"), r.<Integer>getAs("rows"), r.<Double>getAs("rows_per_s"),
+                    r.<Double>getAs("ms_per_row"), r.<Double>getAs("accuracy"), percent(r.getAs("expected_saving")),
+                    percent(r.getAs("actual_saving")), r.getAs("actual_over_expected") == null ? "-"
+                            : String.format("%.2f", r.<Double>getAs("actual_over_expected")),
+                    r.<Double>getAs("ratio_to_peer"), percent(r.getAs("agreement_with_fp32")),
+                    r.<Long>getAs("rss_mb")));
         }
         md.append(String.format("%nthreads %d, peak RSS %d MB, medians of %d rounds%n", threads, procStatusMb("VmHWM"),
                 timings.values().iterator().next().seconds.size()));
         return md.toString();
     }
 
-    void append(SparkSession spark, Path table) {
-        spark.createDataFrame(rows(), SCHEMA).write().format("delta").mode("append").save(table.toString());
+    void append(DeltaTables tables) {
+        tables.append(TABLE, tables.spark().createDataFrame(rows(), TABLE.schema()));
+    }
+
+    private static Object orDash(Object value) {
+        return value == null ? "-" : value;
     }
 
     private static String percent(Object fraction) {

@@ -3,6 +3,7 @@ package dev.deebert.analysis;
 import dev.deebert.model.Entropy;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Prediction;
+import dev.deebert.tables.Catalog;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -39,7 +40,7 @@ public record ExitTrace(double[] entropies, int[] predicted) implements Serializ
         return new ExitTrace(entropies, predicted);
     }
 
-    /** The trace stored in a {@link AnalysisSchemas#SWEEP_ROWS} row. */
+    /** The trace stored in a {@link Catalog#SWEEP_ROWS} row. */
     public static ExitTrace of(Row row) {
         List<Double> e = row.getList(row.fieldIndex("entropies"));
         List<Integer> p = row.getList(row.fieldIndex("predicted"));

@@ -3,17 +3,18 @@ package dev.deebert.analysis;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.score.ExecutorModels;
 import dev.deebert.score.ScoringSpec;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 
 /**
  * Times the real early exit ({@code DeeBertEngine.classify}) on one partition at every threshold of a sweep
- * and emits one {@link AnalysisSchemas#TIMINGS} row. Every window runs at every threshold, in an order that
+ * and emits one {@link Catalog#TIMINGS} row. Every window runs at every threshold, in an order that
  * rotates from window to window, so that drift in the machine's speed spreads over all thresholds alike,
  * and counts the fastest of {@link #REPEATS} runs, so that a burst of other work on the machine does not
  * land on one threshold; the first window runs once untimed to warm the engine up.
@@ -55,8 +56,8 @@ public final class PartitionTimer implements MapPartitionsFunction<Row, Row> {
             }
             rows += window.rows.size();
         }
-        Long[] boxed = Arrays.stream(nanos).boxed().toArray(Long[]::new);
-        return List.of(RowFactory.create(task.partitionId(), rows, boxed)).iterator();
+        return List.of(new NamedRow(Catalog.TIMINGS).set("partition_id", task.partitionId()).set("rows", rows)
+                .set("model_nanos", nanos).toRow()).iterator();
     }
 
     private static void classify(ExecutorModels.Loaded model, TokenizedWindow window, ExitPolicy policy) {

@@ -3,9 +3,10 @@ package dev.deebert.analysis;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Prediction;
 import dev.deebert.score.ExecutorModels;
-import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
 import dev.deebert.score.WindowedOutput;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -13,12 +14,11 @@ import java.util.Queue;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 
 /**
  * Traces one partition of labeled rows with the executor's shared model: every layer for every row, no
- * early exit, every exit's entropy and label recorded once. Input rows follow {@link ScoreSchemas#INPUT}
- * then {@link AnalysisSchemas#LABEL_INDEX}; output rows follow {@link AnalysisSchemas#SWEEP_ROWS}.
+ * early exit, every exit's entropy and label recorded once. Input rows follow {@link Catalog#INPUT} then
+ * {@link Catalog#LABEL_INDEX}; output rows follow {@link Catalog#SWEEP_ROWS}.
  */
 public final class PartitionTracer implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -56,9 +56,9 @@ public final class PartitionTracer implements MapPartitionsFunction<Row, Row> {
 
     private Row row(Row in, Prediction traced) {
         ExitTrace trace = ExitTrace.of(traced);
-        Double[] entropies = Arrays.stream(trace.entropies()).boxed().toArray(Double[]::new);
-        Integer[] predicted = Arrays.stream(trace.predicted()).boxed().toArray(Integer[]::new);
-        return RowFactory.create(spec.runId(), in.getString(0), in.getInt(in.fieldIndex(AnalysisSchemas.LABEL_INDEX)),
-                traced.numTokens(), traced.truncated(), entropies, predicted);
+        return new NamedRow(Catalog.SWEEP_ROWS.schema()).set("run_id", spec.runId()).set("id", in.getAs("id"))
+                .set(Catalog.LABEL_INDEX, in.getAs(Catalog.LABEL_INDEX)).set("num_tokens", traced.numTokens())
+                .set("truncated", traced.truncated()).set("entropies", trace.entropies())
+                .set("predicted", trace.predicted()).toRow();
     }
 }

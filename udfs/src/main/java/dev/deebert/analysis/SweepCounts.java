@@ -1,6 +1,7 @@
 package dev.deebert.analysis;
 
 import dev.deebert.model.ExitPolicy;
+import dev.deebert.tables.Catalog;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -42,12 +43,12 @@ public final class SweepCounts implements Serializable {
         this.paired = new long[thresholds.length][3];
     }
 
-    /** Counts the traced rows ({@link AnalysisSchemas#SWEEP_ROWS}) of one partition. */
+    /** Counts the traced rows ({@link Catalog#SWEEP_ROWS}) of one partition. */
     public static SweepCounts of(Iterator<Row> rows, double[] thresholds, int layers, int labels) {
         SweepCounts counts = new SweepCounts(thresholds, layers, labels);
         while (rows.hasNext()) {
             Row row = rows.next();
-            counts.add(row.getInt(row.fieldIndex(AnalysisSchemas.LABEL_INDEX)), ExitTrace.of(row));
+            counts.add(row.<Integer>getAs(Catalog.LABEL_INDEX), ExitTrace.of(row));
         }
         return counts;
     }

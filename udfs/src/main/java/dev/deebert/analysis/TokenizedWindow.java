@@ -2,8 +2,8 @@ package dev.deebert.analysis;
 
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.TokenizedText;
-import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
+import dev.deebert.tables.Catalog;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -11,7 +11,7 @@ import java.util.List;
 import org.apache.spark.sql.Row;
 
 /**
- * A window of labeled input rows ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}),
+ * A window of labeled input rows ({@link Catalog#INPUT} then {@link Catalog#LABEL_INDEX}),
  * tokenized the way the scorer tokenizes and split into length-sorted batches, so that the sweep's passes
  * see the batches scoring sees.
  */
@@ -38,9 +38,9 @@ final class TokenizedWindow {
         }
         TokenizedText[] tokens = new TokenizedText[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
-            String text = rows.get(i).getString(1);
+            String text = rows.get(i).getAs("text");
             if (text == null) {
-                throw new IllegalArgumentException("row " + rows.get(i).getString(0) + " has no text");
+                throw new IllegalArgumentException("row " + rows.get(i).getAs("id") + " has no text");
             }
             tokens[i] = spec.encode(tokenizer, text, null);
         }

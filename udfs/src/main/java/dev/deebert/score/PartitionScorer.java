@@ -2,6 +2,8 @@ package dev.deebert.score;
 
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -10,7 +12,7 @@ import java.util.Queue;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs
@@ -19,8 +21,8 @@ import org.apache.spark.sql.RowFactory;
  * error recorded instead of a prediction; it never fails the task. A failing model does (a batch whose
  * rows all fail alone too).
  *
- * <p>Input rows follow {@link ScoreSchemas#INPUT} then the pass-through columns; output rows follow
- * {@link ScoreSchemas#scorerOutput}.
+ * <p>Input rows follow {@link Catalog#INPUT}, with {@link Catalog#KEPT} when the run keeps columns; output
+ * rows follow {@link Catalog#scorerOutput}.
  */
 public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -32,9 +34,14 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     public static final String FAIL_FIRST_ATTEMPT_OF_PARTITION = "deebert.faults.failFirstAttemptOfPartition";
 
     private final ScoringSpec spec;
+    private final StructType predictions;
+    private final StructType output;
 
-    public PartitionScorer(ScoringSpec spec) {
+    /** @param predictions the run's predictions schema ({@link Catalog#predictions}) */
+    public PartitionScorer(ScoringSpec spec, StructType predictions) {
         this.spec = spec;
+        this.predictions = predictions;
+        this.output = Catalog.scorerOutput(predictions);
     }
 
     @Override
@@ -66,7 +73,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 scoreWindow(ready);
             } else if (!statsEmitted) {
                 failIfInjected();
-                ready.add(statsRow());
+                ready.add(new NamedRow(output).set(Catalog.STATS, stats.toRow(task, device)).toRow());
                 statsEmitted = true;
             } else {
                 return false;
@@ -135,13 +142,13 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         }
 
         private TokenizedText tokenize(Row row) {
-            return spec.encode(model.tokenizer(), text(row, 1), text(row, 2));
+            return spec.encode(model.tokenizer(), row.getAs("text"), row.getAs("text_b"));
         }
 
         private Row predictionRow(Row in, Prediction p, String error) {
-            NamedRow prediction = new NamedRow(ScoreSchemas.PREDICTIONS)
+            NamedRow prediction = new NamedRow(predictions)
                     .set("run_id", spec.runId())
-                    .set("id", in.getString(0))
+                    .set("id", in.getAs("id"))
                     .set("model_sha256", spec.modelSha256())
                     .set("threshold", spec.threshold())
                     .set("max_seq_len", spec.maxSeqLen())
@@ -152,30 +159,15 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             } else {
                 stats.scored(p.numTokens(), p.exitLayer(), p.layersComputed());
                 float[] probabilities = p.probabilities();
-                // Spark's Row encoder takes arrays of boxed values (or Scala Seqs), not java.util.List.
-                Float[] boxed = new Float[probabilities.length];
-                for (int c = 0; c < boxed.length; c++) {
-                    boxed[c] = probabilities[c];
-                }
                 prediction.set("label", spec.labels().get(p.labelIndex())).set("label_index", p.labelIndex())
-                        .set("confidence", probabilities[p.labelIndex()]).set("probabilities", boxed)
+                        .set("confidence", probabilities[p.labelIndex()]).set("probabilities", probabilities)
                         .set("entropy", p.entropy()).set("exit_layer", p.exitLayer())
                         .set("num_tokens", p.numTokens()).set("truncated", p.truncated());
             }
-            // Pass-through columns follow the predictions' own, then the (null) stats column. They are taken by
-            // position: a kept column may share its name with the scorer's id or text.
-            List<Object> values = new ArrayList<>(Arrays.asList(prediction.values()));
-            for (int c = 0; c < spec.passThrough().size(); c++) {
-                values.add(in.get(ScoreSchemas.INPUT.size() + c));
+            if (!spec.passThrough().isEmpty()) {
+                prediction.setAll(in.getStruct(in.fieldIndex(Catalog.KEPT)));
             }
-            values.add(null);
-            return RowFactory.create(values.toArray());
-        }
-
-        private Row statsRow() {
-            Object[] values = new Object[ScoreSchemas.PREDICTIONS.size() + spec.passThrough().size() + 1];
-            values[values.length - 1] = stats.toRow(task, device);
-            return RowFactory.create(values);
+            return new NamedRow(output).set(Catalog.PREDICTION, prediction.toRow()).toRow();
         }
 
         private void failIfInjected() {
@@ -184,10 +176,6 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 throw new IllegalStateException("injected failure of partition " + partition + ", attempt 0");
             }
         }
-    }
-
-    private static String text(Row row, int column) {
-        return row.isNullAt(column) ? null : row.getString(column);
     }
 
     private static String describe(RuntimeException e) {

@@ -1,11 +1,12 @@
 package dev.deebert.score;
 
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 
 /** What one partition cost: rows, tokens, layers computed against the full model, and time. */
 final class PartitionStats {
@@ -44,17 +45,21 @@ final class PartitionStats {
         modelNanos += nanos;
     }
 
-    /** The stats row (schema {@link ScoreSchemas#PARTITION_STATS}). */
+    /** The stats row (a {@link Catalog#PARTITION_STATS} row). */
     Row toRow(TaskContext task, String device) {
         long wallMs = (System.nanoTime() - startNanos) / 1_000_000;
         long scoredRows = rows - rowsFailed;
         long layersFull = scoredRows * spec.numLayers();
-        Long[] histogram = java.util.Arrays.stream(exitHistogram).boxed().toArray(Long[]::new);
-        return RowFactory.create(spec.runId(), task.partitionId(), task.attemptNumber(), rows, rowsFailed, tokens,
-                layersComputed, layersFull, layersFull == 0 ? 0.0 : 1.0 - (double) layersComputed / layersFull,
-                histogram, tokenizeNanos / 1_000_000, modelNanos / 1_000_000, wallMs,
-                wallMs == 0 ? 0.0 : rows * 1000.0 / wallMs, executorId(), host(), device,
-                spec.precision().toString());
+        return new NamedRow(Catalog.PARTITION_STATS.schema())
+                .set("run_id", spec.runId()).set("partition_id", task.partitionId())
+                .set("task_attempt", task.attemptNumber()).set("rows", rows).set("rows_failed", rowsFailed)
+                .set("tokens", tokens).set("layers_computed", layersComputed).set("layers_full", layersFull)
+                .set("expected_saving", layersFull == 0 ? 0.0 : 1.0 - (double) layersComputed / layersFull)
+                .set("exit_histogram", exitHistogram).set("tokenize_ms", tokenizeNanos / 1_000_000)
+                .set("model_ms", modelNanos / 1_000_000).set("wall_ms", wallMs)
+                .set("rows_per_s", wallMs == 0 ? 0.0 : rows * 1000.0 / wallMs).set("executor_id", executorId())
+                .set("host", host()).set("device", device).set("precision", spec.precision().toString())
+                .toRow();
     }
 
     private static String executorId() {

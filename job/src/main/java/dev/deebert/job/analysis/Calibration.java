@@ -3,12 +3,15 @@ package dev.deebert.job.analysis;
 import static org.apache.spark.sql.functions.col;
 
 import dev.deebert.analysis.SweepCounts;
+import dev.deebert.job.DeltaTables;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.tables.Catalog;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -29,22 +32,22 @@ public final class Calibration {
 
     /** Calibrates and writes the model's deebert.json; returns the points of the sweep's precision and length. */
     public OperatingPoints.Calibrated run(CalibrationRequest request) {
-        AnalysisTables tables = new AnalysisTables(request.sweepRoot().toAbsolutePath());
-        if (!AnalysisTables.isTable(spark, tables.sweep()) || !AnalysisTables.isTable(spark, tables.sweepRows())) {
+        DeltaTables tables = new DeltaTables(spark, request.sweepRoot());
+        if (!tables.exists(Catalog.SWEEP) || !tables.exists(Catalog.SWEEP_ROWS)) {
             throw new IllegalArgumentException("--sweep " + request.sweepRoot() + " has no sweep and sweep_rows tables;"
                     + " run deebert sweep first");
         }
-        Dataset<Row> all = spark.read().format("delta").load(tables.sweep().toString());
+        Dataset<Row> all = tables.read(Catalog.SWEEP);
         String runId = request.runId() != null ? request.runId()
                 : all.orderBy(col("swept_at").desc(), col("run_id").desc()).first().getAs("run_id");
         List<Row> sweep = all.filter(col("run_id").equalTo(runId)).orderBy("threshold").collectAsList();
         if (sweep.isEmpty()) {
             throw new IllegalArgumentException("no sweep run '" + runId + "' under " + request.sweepRoot() + " (runs: "
-                    + all.select("run_id").distinct().collectAsList().stream().map(r -> r.getString(0)).toList() + ")");
+                    + all.select("run_id").distinct().as(Encoders.STRING()).collectAsList() + ")");
         }
         Row reference = sweep.get(0);
         List<String> columns = Arrays.asList(reference.schema().fieldNames());
-        if (!Arrays.stream(AnalysisTables.SWEEP_SETTINGS.fieldNames())
+        if (!Arrays.stream(Catalog.SWEEP.addedLater().fieldNames())
                 .allMatch(c -> columns.contains(c) && !reference.isNullAt(reference.fieldIndex(c)))) {
             throw new IllegalArgumentException("sweep " + runId + " was written before sweeps recorded their precision,"
                     + " sequence length and batch size, so its thresholds cannot be tied to a score run; run deebert"
@@ -58,7 +61,7 @@ public final class Calibration {
         }
 
         double[] thresholds = sweep.stream().mapToDouble(r -> r.<Double>getAs("threshold")).toArray();
-        SweepCounts counts = TracedRows.count(TracedRows.of(spark, tables, runId), thresholds,
+        SweepCounts counts = TracedRows.count(TracedRows.of(tables, runId), thresholds,
                 model.config().numHiddenLayers(), model.config().numLabels());
         long rows = reference.getAs("rows");
         if (counts.atThreshold(0).rows() != rows) {

@@ -1,6 +1,5 @@
 package dev.deebert.job.analysis;
 
-import dev.deebert.job.RunIds;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
@@ -8,7 +7,11 @@ import static org.apache.spark.sql.functions.round;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
 
-import dev.deebert.job.score.RunTables;
+import dev.deebert.job.DeltaTables;
+import dev.deebert.job.RunIds;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.Table;
+
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,40 +30,38 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class Report {
     private final SparkSession spark;
-    private final Path root;
+    private final DeltaTables tables;
     private final List<String> runIds;
 
     /** @param runIds runs to report on; empty for all */
     public Report(SparkSession spark, Path root, List<String> runIds) {
         this.spark = spark;
-        this.root = root.toAbsolutePath();
+        this.tables = new DeltaTables(spark, root);
         this.runIds = List.copyOf(runIds);
         runIds.forEach(RunIds::check);
     }
 
     public String html() {
-        AnalysisTables sweeps = new AnalysisTables(root);
-        RunTables scoring = new RunTables(root);
-        Html html = new Html("DeeBERT report: " + root);
+        Html html = new Html("DeeBERT report: " + tables.root());
         html.paragraph("Generated " + Instant.now() + (runIds.isEmpty() ? "" : " for runs " + runIds) + ".");
         boolean any = false;
-        if (AnalysisTables.isTable(spark, sweeps.sweep())) {
-            sweepSection(html, read(sweeps.sweep()),
-                    AnalysisTables.isTable(spark, sweeps.layerwise()) ? read(sweeps.layerwise()) : null);
+        if (tables.exists(Catalog.SWEEP)) {
+            sweepSection(html, read(Catalog.SWEEP),
+                    tables.exists(Catalog.LAYERWISE) ? read(Catalog.LAYERWISE) : null);
             any = true;
         }
-        if (AnalysisTables.isTable(spark, scoring.runs()) || AnalysisTables.isTable(spark, scoring.partitionStats())) {
-            scoringSection(html, scoring);
+        if (tables.exists(Catalog.RUNS) || tables.exists(Catalog.PARTITION_STATS)) {
+            scoringSection(html);
             any = true;
         }
         if (!any) {
-            throw new IllegalArgumentException("--output " + root + " holds no sweep or scoring tables");
+            throw new IllegalArgumentException("--output " + tables.root() + " holds no sweep or scoring tables");
         }
         return html.render();
     }
 
-    private Dataset<Row> read(Path table) {
-        Dataset<Row> rows = spark.read().format("delta").load(table.toString());
+    private Dataset<Row> read(Table table) {
+        Dataset<Row> rows = tables.read(table);
         return runIds.isEmpty() ? rows : rows.filter(col("run_id").isin(runIds.toArray()));
     }
 
@@ -110,8 +111,8 @@ public final class Report {
         Map<String, List<double[]>> forced = new TreeMap<>();
         for (Row r : layerwise.select("run_id", "layer", "forced_accuracy").distinct().orderBy("run_id", "layer")
                 .collectAsList()) {
-            forced.computeIfAbsent(r.getString(0), k -> new ArrayList<>())
-                    .add(new double[] {r.getInt(1), 100 * r.getDouble(2)});
+            forced.computeIfAbsent(r.getAs("run_id"), k -> new ArrayList<>())
+                    .add(new double[] {r.<Integer>getAs("layer"), 100 * r.<Double>getAs("forced_accuracy")});
         }
         List<Charts.Series> series = new ArrayList<>();
         forced.forEach((run, xy) -> series.add(new Charts.Series(run, xy)));
@@ -121,8 +122,8 @@ public final class Report {
             Map<Double, List<double[]>> byThreshold = new TreeMap<>();
             for (Row r : layerwise.filter(col("run_id").equalTo(run)).orderBy("threshold", "layer")
                     .select("threshold", "layer", "exit_fraction").collectAsList()) {
-                byThreshold.computeIfAbsent(r.getDouble(0), k -> new ArrayList<>())
-                        .add(new double[] {r.getInt(1), 100 * r.getDouble(2)});
+                byThreshold.computeIfAbsent(r.getAs("threshold"), k -> new ArrayList<>())
+                        .add(new double[] {r.<Integer>getAs("layer"), 100 * r.<Double>getAs("exit_fraction")});
             }
             List<Charts.Series> exits = new ArrayList<>();
             byThreshold.forEach((s, xy) -> exits.add(new Charts.Series("S=" + s, xy)));
@@ -131,20 +132,20 @@ public final class Report {
         }
     }
 
-    private void scoringSection(Html html, RunTables tables) {
+    private void scoringSection(Html html) {
         html.section("scoring", "Scoring runs: cost");
-        boolean hasStats = AnalysisTables.isTable(spark, tables.partitionStats());
+        boolean hasStats = tables.exists(Catalog.PARTITION_STATS);
         Dataset<Row> perRun = null;
         if (hasStats) {
-            Dataset<Row> stats = read(tables.partitionStats());
+            Dataset<Row> stats = read(Catalog.PARTITION_STATS);
             perRun = stats.groupBy("run_id").agg(sum("rows").as("rows"), sum("rows_failed").as("rows_failed"),
                     sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"),
                     count(lit(1)).as("partitions"), sum("wall_ms").as("task_ms"));
             perRun = perRun.withColumn("layers_saved", col("layers_full").minus(col("layers_computed")))
                     .withColumn("saving", saving());
         }
-        if (AnalysisTables.isTable(spark, tables.runs())) {
-            Dataset<Row> runs = read(tables.runs()).select("run_id", "started_at", "finished_at", "threshold",
+        if (tables.exists(Catalog.RUNS)) {
+            Dataset<Row> runs = read(Catalog.RUNS).select("run_id", "started_at", "finished_at", "threshold",
                     "status", "model_sha256");
             perRun = perRun == null ? runs : runs.join(perRun, "run_id", "left");
         }
@@ -153,7 +154,7 @@ public final class Report {
         html.table("per-run", perRun.orderBy("run_id"));
         if (hasStats) {
             html.image("layers-per-run", "Encoder layers computed and saved per run", Charts.png(layersChart(perRun)));
-            if (AnalysisTables.isTable(spark, tables.runs())) {
+            if (tables.exists(Catalog.RUNS)) {
                 html.subheading("Per day");
                 html.table("per-day", perRun.filter(col("started_at").isNotNull())
                         .groupBy(to_date(col("started_at")).as("day"))
@@ -162,11 +163,11 @@ public final class Report {
                                 sum("layers_saved").as("layers_saved"))
                         .withColumn("saving", saving()).orderBy("day"));
             }
-            partitionTable(html, read(tables.partitionStats()));
+            partitionTable(html, read(Catalog.PARTITION_STATS));
         }
-        if (AnalysisTables.isTable(spark, tables.predictions())) {
+        if (tables.exists(Catalog.PREDICTIONS)) {
             html.subheading("Predictions per label");
-            html.table("labels", read(tables.predictions()).groupBy("run_id", "label").agg(count(lit(1)).as("rows"))
+            html.table("labels", read(Catalog.PREDICTIONS).groupBy("run_id", "label").agg(count(lit(1)).as("rows"))
                     .orderBy("run_id", "label"));
         }
         html.endSection();
@@ -200,9 +201,9 @@ public final class Report {
         values.put("computed", new LinkedHashMap<>());
         values.put("saved", new LinkedHashMap<>());
         for (Row r : perRun.select("run_id", "layers_computed", "layers_saved").orderBy("run_id").collectAsList()) {
-            if (!r.isNullAt(1)) {
-                values.get("computed").put(r.getString(0), r.getLong(1));
-                values.get("saved").put(r.getString(0), r.getLong(2));
+            if (r.getAs("layers_computed") != null) {
+                values.get("computed").put(r.getAs("run_id"), r.<Long>getAs("layers_computed"));
+                values.get("saved").put(r.getAs("run_id"), r.<Long>getAs("layers_saved"));
             }
         }
         return Charts.stackedBars("Encoder layers per run", "run", "layers", values);

@@ -86,7 +86,7 @@ public final class SweepCommand implements Callable<Integer> {
                     100 * p.expectedSaving(), p.meanExitLayer(),
                     p.actualSaving() == null ? "-" : String.format("%.1f%%", 100 * p.actualSaving()));
         }
-        out.printf("tables: %s%n", new AnalysisTables(output.toAbsolutePath()).root());
+        out.printf("tables: %s%n", output.toAbsolutePath());
         out.flush();
         return 0;
     }

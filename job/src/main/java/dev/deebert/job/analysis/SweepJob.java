@@ -8,33 +8,30 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.when;
 
-import dev.deebert.job.InputColumns;
-import dev.deebert.analysis.AnalysisSchemas;
 import dev.deebert.analysis.PartitionTimer;
 import dev.deebert.analysis.PartitionTracer;
 import dev.deebert.analysis.SweepCounts;
+import dev.deebert.job.DeltaTables;
+import dev.deebert.job.InputColumns;
 import dev.deebert.job.RowIds;
-import dev.deebert.job.score.RunTables;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
-import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
-import java.nio.file.Path;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
+import dev.deebert.tables.Table;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -60,19 +57,17 @@ public final class SweepJob {
                 labels, ExitPolicy.uniform(0, layers), 0, request.precision(), request.batchSize(),
                 request.maxSeqLen(), List.of());
 
-        AnalysisTables tables = new AnalysisTables(request.output().toAbsolutePath());
-        Map<Path, StructType> schemas = Map.of(tables.sweep(), AnalysisTables.SWEEP,
-                tables.layerwise(), AnalysisTables.LAYERWISE, tables.sweepRows(), AnalysisSchemas.SWEEP_ROWS);
-        new RunTables(tables.root()).checkWritable(spark, schemas, AnalysisTables.SWEEP_SETTINGS);
+        DeltaTables tables = new DeltaTables(spark, request.output());
+        List<Table> written = List.of(Catalog.SWEEP, Catalog.LAYERWISE, Catalog.SWEEP_ROWS);
+        tables.checkWritable(written);
         Dataset<Row> input = labeledInput(request, labels).persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            RunTables.addMissingColumns(spark, schemas, AnalysisTables.SWEEP_SETTINGS);
-            RunTables.createMissing(spark, schemas, tables.sweepRows());
+            tables.prepare(written);
             describeJob(request, "trace every layer");
-            RunTables.replaceRun(input.mapPartitions(new PartitionTracer(spec), Encoders.row(AnalysisSchemas.SWEEP_ROWS)),
-                    tables.sweepRows(), request.runId(), true);
+            tables.replaceRun(Catalog.SWEEP_ROWS, input.mapPartitions(new PartitionTracer(spec),
+                    Encoders.row(Catalog.SWEEP_ROWS.schema())), request.runId());
             describeJob(request, "derive exits for every threshold");
-            SweepCounts counts = TracedRows.count(TracedRows.of(spark, tables, request.runId()), request.thresholds(),
+            SweepCounts counts = TracedRows.count(TracedRows.of(tables, request.runId()), request.thresholds(),
                     layers, labels.size());
             long[] nanos = null;
             if (request.measureTime()) {
@@ -90,7 +85,7 @@ public final class SweepJob {
     }
 
     /**
-     * The tracer's input ({@link ScoreSchemas#INPUT} then {@link AnalysisSchemas#LABEL_INDEX}). A label is
+     * The tracer's input ({@link Catalog#INPUT} then {@link Catalog#LABEL_INDEX}). A label is
      * a label name of the model or a label index; rows without text or with an unknown label stop the sweep
      * before any model work. Row ids follow {@link RowIds}, as in scoring.
      */
@@ -119,21 +114,23 @@ public final class SweepJob {
         Column text = InputColumns.named(request.textCol()).cast("string");
         Column noTextB = lit(null).cast("string");
         Dataset<Row> labeled = raw.select(RowIds.of(request.idCol(), text, noTextB, raw).as("id"), text.as("text"),
-                noTextB.as("text_b"), labelIndex.as(AnalysisSchemas.LABEL_INDEX), label.as("label"));
+                noTextB.as("text_b"), labelIndex.as(Catalog.LABEL_INDEX), label.as("label"));
 
-        Row check = labeled.agg(count(lit(1)), count(when(col("text").isNull(), 1)),
-                count(when(col(AnalysisSchemas.LABEL_INDEX).isNull(), 1))).first();
-        if (check.getLong(0) == 0) {
+        Row check = labeled.agg(count(lit(1)).as("rows"), count(when(col("text").isNull(), 1)).as("no_text"),
+                count(when(col(Catalog.LABEL_INDEX).isNull(), 1)).as("unknown_label")).first();
+        if (check.<Long>getAs("rows") == 0) {
             throw new IllegalArgumentException("--data " + request.data() + " has no rows");
         }
-        if (check.getLong(1) > 0) {
-            throw new IllegalArgumentException("--data " + request.data() + ": " + check.getLong(1) + " rows have no "
+        long noText = check.getAs("no_text");
+        if (noText > 0) {
+            throw new IllegalArgumentException("--data " + request.data() + ": " + noText + " rows have no "
                     + request.textCol());
         }
-        if (check.getLong(2) > 0) {
-            List<String> unknown = labeled.filter(col(AnalysisSchemas.LABEL_INDEX).isNull()).select("label").distinct()
-                    .limit(5).collectAsList().stream().map(r -> String.valueOf(r.get(0))).toList();
-            throw new IllegalArgumentException("--data " + request.data() + ": " + check.getLong(2) + " rows have a "
+        long unknownLabel = check.getAs("unknown_label");
+        if (unknownLabel > 0) {
+            List<String> unknown = labeled.filter(col(Catalog.LABEL_INDEX).isNull()).select("label").distinct()
+                    .limit(5).collectAsList().stream().map(r -> String.valueOf(r.<String>getAs("label"))).toList();
+            throw new IllegalArgumentException("--data " + request.data() + ": " + unknownLabel + " rows have a "
                     + request.labelCol() + " that is not one of the model's labels " + labels + " or their indices"
                     + " (e.g. " + unknown + ")");
         }
@@ -145,8 +142,8 @@ public final class SweepJob {
     private static long[] modelNanos(Dataset<Row> input, ScoringSpec spec, double[] thresholds) {
         long[] total = new long[thresholds.length];
         for (Row partition : input.mapPartitions(new PartitionTimer(spec, thresholds),
-                Encoders.row(AnalysisSchemas.TIMINGS)).collectAsList()) {
-            List<Long> nanos = partition.getList(2);
+                Encoders.row(Catalog.TIMINGS)).collectAsList()) {
+            List<Long> nanos = partition.getList(partition.fieldIndex("model_nanos"));
             for (int t = 0; t < total.length; t++) {
                 total[t] += nanos.get(t);
             }
@@ -154,7 +151,7 @@ public final class SweepJob {
         return total;
     }
 
-    private void write(AnalysisTables tables, SweepRequest request, String modelSha256, SweepPoint[] points,
+    private void write(DeltaTables tables, SweepRequest request, String modelSha256, SweepPoint[] points,
                        SweepCounts counts, List<String> labels) {
         Timestamp sweptAt = Timestamp.from(Instant.now());
         String dataPath = request.data().toAbsolutePath().toString();
@@ -165,14 +162,16 @@ public final class SweepJob {
             long[] histogram = points[t].exitHistogram();
             for (int l = 1; l <= counts.layers(); l++) {
                 var forced = counts.forcedAt(l);
-                layerwise.add(RowFactory.create(request.runId(), points[t].threshold(), l, histogram[l - 1],
-                        (double) histogram[l - 1] / points[t].rows(), forced.accuracy(), forced.macroF1(),
-                        positive < 0 ? null : forced.f1(positive)));
+                layerwise.add(new NamedRow(Catalog.LAYERWISE.schema()).set("run_id", request.runId())
+                        .set("threshold", points[t].threshold()).set("layer", l).set("exit_rows", histogram[l - 1])
+                        .set("exit_fraction", (double) histogram[l - 1] / points[t].rows())
+                        .set("forced_accuracy", forced.accuracy()).set("forced_macro_f1", forced.macroF1())
+                        .set("forced_positive_f1", positive < 0 ? null : forced.f1(positive)).toRow());
             }
         }
-        RunTables.replaceRun(spark.createDataFrame(sweep, AnalysisTables.SWEEP), tables.sweep(), request.runId(), false);
-        RunTables.replaceRun(spark.createDataFrame(layerwise, AnalysisTables.LAYERWISE), tables.layerwise(),
-                request.runId(), false);
+        tables.replaceRun(Catalog.SWEEP, spark.createDataFrame(sweep, Catalog.SWEEP.schema()), request.runId());
+        tables.replaceRun(Catalog.LAYERWISE, spark.createDataFrame(layerwise, Catalog.LAYERWISE.schema()),
+                request.runId());
     }
 
     private void describeJob(SweepRequest request, String step) {

@@ -2,13 +2,13 @@ package dev.deebert.job.analysis;
 
 import dev.deebert.analysis.Confusion;
 import dev.deebert.analysis.SweepCounts;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
 import java.sql.Timestamp;
-import java.util.Arrays;
 import org.apache.spark.sql.Row;
-import dev.deebert.score.NamedRow;
 
 /**
- * One threshold's figures of a sweep (a row of {@link AnalysisTables#SWEEP} without the run's columns).
+ * One threshold's figures of a sweep (a row of {@link Catalog#SWEEP} without the run's columns).
  *
  * @param positiveF1 F1 of the positive label of a binary task, else null
  * @param qualityDrop accuracy points lost against S=0
@@ -49,13 +49,13 @@ public record SweepPoint(double threshold, long rows, double accuracy, double ma
         return points;
     }
 
-    /** The {@link AnalysisTables#SWEEP} row; {@code request} says how the sweep ran. */
+    /** The {@link Catalog#SWEEP} row; {@code request} says how the sweep ran. */
     Row toRow(SweepRequest request, String modelSha256, String dataPath, Timestamp sweptAt) {
-        return new NamedRow(AnalysisTables.SWEEP).set("run_id", request.runId()).set("threshold", threshold)
+        return new NamedRow(Catalog.SWEEP.schema()).set("run_id", request.runId()).set("threshold", threshold)
                 .set("rows", rows).set("accuracy", accuracy).set("macro_f1", macroF1).set("positive_f1", positiveF1)
                 .set("quality_drop", qualityDrop).set("expected_saving", expectedSaving)
                 .set("mean_exit_layer", meanExitLayer)
-                .set("exit_histogram", Arrays.stream(exitHistogram).boxed().toArray(Long[]::new))
+                .set("exit_histogram", exitHistogram)
                 .set("measured_ms", measuredMs).set("actual_saving", actualSaving).set("model_sha256", modelSha256)
                 .set("data_path", dataPath).set("swept_at", sweptAt).set("max_seq_len", request.maxSeqLen())
                 .set("precision", request.precision().toString()).set("batch_size", request.batchSize())

@@ -1,5 +1,6 @@
 package dev.deebert.job.analysis;
 
+import dev.deebert.job.DeltaTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,7 +17,7 @@ final class TableExport {
     static List<String> export(SparkSession spark, Path root, Path to) {
         List<Path> tables;
         try (Stream<Path> children = Files.list(root)) {
-            tables = children.filter(p -> AnalysisTables.isTable(spark, p)).sorted().toList();
+            tables = children.filter(p -> DeltaTables.isTable(spark, p)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -3,17 +3,18 @@ package dev.deebert.job.analysis;
 import static org.apache.spark.sql.functions.col;
 
 import dev.deebert.analysis.SweepCounts;
+import dev.deebert.job.DeltaTables;
+import dev.deebert.tables.Catalog;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /** A sweep run's traced rows ({@code sweep_rows}) and what they add up to. */
 final class TracedRows {
     private TracedRows() {}
 
-    static Dataset<Row> of(SparkSession spark, AnalysisTables tables, String runId) {
-        return spark.read().format("delta").load(tables.sweepRows().toString()).filter(col("run_id").equalTo(runId));
+    static Dataset<Row> of(DeltaTables tables, String runId) {
+        return tables.read(Catalog.SWEEP_ROWS).filter(col("run_id").equalTo(runId));
     }
 
     /** One pass over the rows: each partition counts its rows for every threshold, the driver adds them up. */

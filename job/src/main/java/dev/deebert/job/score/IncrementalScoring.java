@@ -1,7 +1,9 @@
 package dev.deebert.job.score;
 
+import dev.deebert.job.DeltaTables;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.score.Scoring.Scored;
+import dev.deebert.tables.Catalog;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -17,7 +19,7 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The streaming half of an incremental run: the input read as a stream from where the checkpoint left off
  * ({@code Trigger.AvailableNow}: everything new, then stop), each micro-batch scored like a batch run and
- * appended once to predictions and partition_stats (see {@link RunTables} for why a replay cannot duplicate).
+ * appended once to predictions and partition_stats (see {@link ScoreJob} for why a replay cannot duplicate).
  */
 public final class IncrementalScoring {
     /**
@@ -31,13 +33,13 @@ public final class IncrementalScoring {
     private final InputFormat format;
     private final ScorerInput columns;
     private final Scoring scoring;
-    private final RunTables tables;
+    private final DeltaTables tables;
     /** Written by the stream's thread, read by the caller's. */
     private final AtomicLong batches = new AtomicLong();
     private String feedId;
 
     IncrementalScoring(SparkSession spark, ScoreRequest request, InputFormat format, ScorerInput columns,
-                       Scoring scoring, RunTables tables) {
+                       Scoring scoring, DeltaTables tables) {
         this.spark = spark;
         this.request = request;
         this.format = format;
@@ -100,8 +102,8 @@ public final class IncrementalScoring {
         String appId = "deebert-score-" + queryId;
         spark.sparkContext().setJobDescription("deebert score " + request.runId() + ": micro-batch " + batchId);
         try (Scored scored = scoring.score(columns.select(batch), queryId)) {
-            RunTables.appendOnce(scored.predictions(), tables.predictions(), appId, batchId, true);
-            RunTables.appendOnce(scored.stats(), tables.partitionStats(), appId, batchId, false);
+            tables.appendOnce(Catalog.PREDICTIONS, scored.predictions(), appId, batchId);
+            tables.appendOnce(Catalog.PARTITION_STATS, scored.stats(), appId, batchId);
         }
         long done = batches.incrementAndGet();
         String failAfter = spark.sparkContext().getLocalProperty(FAIL_AFTER_MICRO_BATCHES);

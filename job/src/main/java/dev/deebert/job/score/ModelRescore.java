@@ -2,16 +2,18 @@ package dev.deebert.job.score;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.get_json_object;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
+import dev.deebert.job.DeltaTables;
 import dev.deebert.job.score.Scoring.Scored;
+import dev.deebert.tables.Catalog;
 import io.delta.tables.DeltaTable;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -33,32 +35,37 @@ import org.apache.spark.sql.SparkSession;
  * @param feedId the streaming query id of this run's feed
  * @param checkpoint the feed's checkpoint, as the runs table records it
  */
-record ModelRescore(SparkSession spark, Scoring scoring, RunTables tables, String feedId, String checkpoint) {
+record ModelRescore(SparkSession spark, Scoring scoring, DeltaTables tables, String feedId, String checkpoint) {
 
     /** Rescores stale rows of {@code input} (scorer input of the whole current input); returns how many. */
     long run(Dataset<Row> input) {
-        if (!Files.exists(tables.predictions().resolve("_delta_log"))) {
+        if (!tables.exists(Catalog.PREDICTIONS)) {
             return 0;
         }
-        Path predictions = tables.predictions();
-        Column stale = staleRowOfThisFeed(tables.incrementalRunIds(spark, checkpoint));
-        Dataset<Row> staleIds = spark.read().format("delta").load(predictions.toString()).as("t").filter(stale)
-                .select("id");
+        Column stale = staleRowOfThisFeed(incrementalRunIds());
+        Dataset<Row> staleIds = tables.read(Catalog.PREDICTIONS).as("t").filter(stale).select("id");
         Dataset<Row> toRescore = input.join(staleIds, input.col("id").equalTo(staleIds.col("id")), "left_semi");
         spark.sparkContext().setJobDescription("deebert score " + scoring.spec().runId() + ": rescore");
         refuseDuplicateIds(toRescore);
         try (Scored scored = scoring.score(toRescore, feedId)) {
-            long rows = scored.stats().agg(coalesce(sum("rows"), lit(0L))).first().getLong(0);
+            long rows = scored.stats().agg(coalesce(sum("rows"), lit(0L)).as("rows")).first().getAs("rows");
             if (rows == 0) {
                 return 0;
             }
-            scored.stats().write().format("delta").mode("append").save(tables.partitionStats().toString());
-            DeltaTable.forPath(spark, predictions.toString()).as("t")
+            tables.append(Catalog.PARTITION_STATS, scored.stats());
+            DeltaTable.forPath(spark, tables.path(Catalog.PREDICTIONS).toString()).as("t")
                     .merge(scored.predictions().as("s"), col("t.id").equalTo(col("s.id")).and(stale))
                     .whenMatched().updateAll()
                     .execute();
             return rows;
         }
+    }
+
+    /** Ids of the incremental runs recorded in {@code runs} that used this feed's checkpoint. */
+    private List<String> incrementalRunIds() {
+        return tables.read(Catalog.RUNS).filter(col("mode").equalTo(RunRecord.INCREMENTAL)
+                        .and(get_json_object(col("config"), "$.checkpoint").equalTo(checkpoint)))
+                .select("run_id").as(Encoders.STRING()).collectAsList();
     }
 
     /** On the predictions aliased {@code t}; {@code legacyRuns}: this feed's runs, for rows without a feed id. */

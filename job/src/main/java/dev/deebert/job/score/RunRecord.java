@@ -1,19 +1,13 @@
 package dev.deebert.job.score;
 
-import static org.apache.spark.sql.types.DataTypes.DoubleType;
-import static org.apache.spark.sql.types.DataTypes.LongType;
-import static org.apache.spark.sql.types.DataTypes.StringType;
-import static org.apache.spark.sql.types.DataTypes.TimestampType;
-
-import dev.deebert.score.NamedRow;
-import dev.deebert.score.ScoreSchemas;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
 import java.sql.Timestamp;
 import java.time.Instant;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.StructType;
 
 /**
- * One row of the {@code runs} table: what ran, on which model, with which outcome. {@code started_at} and
+ * One row of the {@link Catalog#RUNS} table: what ran, on which model, with which outcome. {@code started_at} and
  * {@code finished_at} date a run for per-day cost views; its {@code partition_stats} rows carry its run id.
  *
  * @param mode {@link #BATCH} or {@link #INCREMENTAL}
@@ -35,22 +29,6 @@ public record RunRecord(String runId, String mode, Instant startedAt, Instant fi
     public static final String BATCH = "batch";
     public static final String INCREMENTAL = "incremental";
 
-    public static final StructType SCHEMA = ScoreSchemas.followedBy(new StructType()
-            .add("run_id", StringType, false)
-            .add("mode", StringType, false)
-            .add("started_at", TimestampType, false)
-            .add("finished_at", TimestampType, true)
-            .add("model_dir", StringType, false)
-            .add("model_sha256", StringType, false)
-            .add("threshold", DoubleType, false)
-            .add("config", StringType, false)
-            .add("batches", LongType, true)
-            .add("rows", LongType, true)
-            .add("rows_failed", LongType, true)
-            .add("rows_rescored", LongType, true)
-            .add("expected_saving", DoubleType, true)
-            .add("status", StringType, false), ScoreSchemas.SERVING);
-
     /** The row of a run that has just started. */
     public static RunRecord started(String runId, String mode, String modelDir, String modelSha256, double threshold,
                                     int maxSeqLen, String precision, String config) {
@@ -65,7 +43,7 @@ public record RunRecord(String runId, String mode, Instant startedAt, Instant fi
     }
 
     public Row toRow() {
-        return new NamedRow(SCHEMA).set("run_id", runId).set("mode", mode)
+        return new NamedRow(Catalog.RUNS.schema()).set("run_id", runId).set("mode", mode)
                 .set("started_at", Timestamp.from(startedAt))
                 .set("finished_at", finishedAt == null ? null : Timestamp.from(finishedAt))
                 .set("model_dir", modelDir).set("model_sha256", modelSha256).set("threshold", threshold)

@@ -2,15 +2,17 @@ package dev.deebert.job.score;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.job.DeltaTables;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.score.Scoring.Scored;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
-import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.Table;
 import java.nio.file.Path;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,15 +20,30 @@ import java.util.stream.IntStream;
 import org.apache.spark.SparkException;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.functions;
 
 /**
  * The scoring job: input table -> mapPartitions with the executor's shared DeeBERT -> Delta tables
  * {@code predictions}, {@code partition_stats} and {@code runs} under the output root. A batch run scores the
  * whole input; an incremental run only what is new since its checkpoint ({@link IncrementalScoring}), then,
  * if asked, what an older model scored ({@link ModelRescore}).
+ *
+ * <p>The two modes write in ways that never overlap, because a run id belongs to one mode ({@code runs.mode}):
+ * <ul>
+ *   <li>A batch run replaces exactly its own rows in one atomic commit per table
+ *       ({@link DeltaTables#replaceRun}).</li>
+ *   <li>An incremental run appends each micro-batch with Delta's idempotent writes ({@code txnAppId} = the
+ *       streaming query's id, fixed by its checkpoint; {@code txnVersion} = the micro-batch id). A micro-batch
+ *       that Spark replays after a crash is skipped by each table that already committed it, so its rows stay
+ *       with the run that first wrote them (a crash between the two tables' commits leaves the replay to write
+ *       the other table's rows, under the rerun's id: each row still lands once). Its run id is fresh per
+ *       invocation and never reused, so no {@code replaceWhere} ever deletes incremental rows; a rescore after
+ *       a model change rewrites rows of incremental runs with one MERGE.</li>
+ * </ul>
+ * Only the {@code runs} row of any run is replaced by run id (running, then succeeded or failed).
  */
 public final class ScoreJob {
     private final SparkSession spark;
@@ -54,18 +71,17 @@ public final class ScoreJob {
                 request.maxSeqLen(), request.keepCols());
         model.checkMaxSeqLen(request.maxSeqLen());
 
-        RunTables tables = new RunTables(request.output().toAbsolutePath());
+        DeltaTables tables = new DeltaTables(spark, request.output());
         // An input of no rows writes no predictions and has no columns to give them.
-        Map<Path, StructType> schemas = new HashMap<>(Map.of(tables.partitionStats(), ScoreSchemas.PARTITION_STATS,
-                tables.runs(), RunRecord.SCHEMA));
-        if (raw != null) {
-            schemas.put(tables.predictions(), ScoreSchemas.predictions(raw.schema(), request.keepCols()));
+        Table predictions = raw == null ? null : Catalog.predictions(raw.schema(), request.keepCols());
+        List<Table> written = new ArrayList<>(List.of(Catalog.PARTITION_STATS, Catalog.RUNS));
+        if (predictions != null) {
+            written.add(predictions);
         }
-        tables.checkWritable(spark, schemas, ScoreSchemas.ADDED_LATER);
+        tables.checkWritable(written);
         String mode = request.isIncremental() ? RunRecord.INCREMENTAL : RunRecord.BATCH;
-        tables.checkRunIdFree(spark, request.runId(), mode);
-        RunTables.addMissingColumns(spark, schemas, ScoreSchemas.ADDED_LATER);
-        RunTables.createMissing(spark, schemas, tables.predictions());
+        checkRunIdFree(tables, request.runId(), mode);
+        tables.prepare(written);
 
         RunRecord run = RunRecord.started(request.runId(), mode, model.dir().toString(), spec.modelSha256(),
                 request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request, format));
@@ -74,9 +90,10 @@ public final class ScoreJob {
         long rescored = 0;
         try {
             if (raw == null && !request.isIncremental()) {
-                tables.deleteRun(spark, request.runId());
+                // a batch run over an input of no rows replaces that run's earlier rows by none
+                tables.deleteRun(request.runId(), Catalog.PREDICTIONS, Catalog.PARTITION_STATS);
             } else if (raw != null) {
-                Scoring scoring = new Scoring(spark, spec, schemas.get(tables.predictions()), request.partitions(),
+                Scoring scoring = new Scoring(spark, spec, predictions.schema(), request.partitions(),
                         request.maxFailedFraction());
                 if (!request.isIncremental()) {
                     scoreBatch(scoring, columns.select(raw), tables, request.runId());
@@ -127,13 +144,30 @@ public final class ScoreJob {
         }
     }
 
-    private void scoreBatch(Scoring scoring, Dataset<Row> input, RunTables tables, String runId) {
+    /**
+     * Fails when {@code runId} is taken by a run of another mode, or, for an incremental run, at all: an
+     * incremental run appends, so reusing its id would mix two runs' rows under one id.
+     */
+    private static void checkRunIdFree(DeltaTables tables, String runId, String mode) {
+        List<String> modes = tables.read(Catalog.RUNS).filter(functions.col("run_id").equalTo(runId)).select("mode")
+                .as(Encoders.STRING()).collectAsList();
+        for (String existing : modes) {
+            if (mode.equals(RunRecord.INCREMENTAL) || !mode.equals(existing)) {
+                throw new IllegalArgumentException("--run-id " + runId + " is already taken by a"
+                        + (existing.equals(RunRecord.INCREMENTAL) ? "n incremental" : " batch") + " run in "
+                        + tables.path(Catalog.RUNS) + "; an incremental run needs a new id (leave --run-id out to"
+                        + " get one)");
+            }
+        }
+    }
+
+    private void scoreBatch(Scoring scoring, Dataset<Row> input, DeltaTables tables, String runId) {
         spark.sparkContext().setJobDescription("deebert score " + runId + ": score");
         try (Scored scored = scoring.score(input, null)) {
             spark.sparkContext().setJobDescription("deebert score " + runId + ": write predictions");
-            RunTables.replaceRun(scored.predictions(), tables.predictions(), runId, true);
+            tables.replaceRun(Catalog.PREDICTIONS, scored.predictions(), runId);
             spark.sparkContext().setJobDescription("deebert score " + runId + ": write partition stats");
-            RunTables.replaceRun(scored.stats(), tables.partitionStats(), runId, false);
+            tables.replaceRun(Catalog.PARTITION_STATS, scored.stats(), runId);
         }
     }
 
@@ -141,10 +175,12 @@ public final class ScoreJob {
      * The run's totals from its committed partition stats; {@code incremental} is null for a batch run and for
      * an incremental run that found no input.
      */
-    private ScoreSummary summarize(ScoreRequest request, RunTables tables, DeeBertConfig config, long startNanos,
+    private ScoreSummary summarize(ScoreRequest request, DeltaTables tables, DeeBertConfig config, long startNanos,
                                    IncrementalScoring incremental, long rescored) {
         boolean isIncremental = request.isIncremental();
-        return ScoreSummary.of(request.runId(), tables.statsOf(spark, request.runId()), config.numHiddenLayers(),
+        List<Row> stats = tables.read(Catalog.PARTITION_STATS).filter(functions.col("run_id").equalTo(request.runId()))
+                .collectAsList();
+        return ScoreSummary.of(request.runId(), stats, config.numHiddenLayers(),
                 (System.nanoTime() - startNanos) / 1e9, tables,
                 isIncremental ? (Long) (incremental == null ? 0 : incremental.batches()) : null,
                 isIncremental ? (Long) rescored : null);
@@ -154,9 +190,8 @@ public final class ScoreJob {
         return IntStream.range(0, config.numLabels()).mapToObj(config::labelName).toList();
     }
 
-    private void writeRun(RunTables tables, RunRecord run) {
-        Dataset<Row> row = spark.createDataFrame(List.of(run.toRow()), RunRecord.SCHEMA);
-        RunTables.replaceRun(row, tables.runs(), run.runId(), false);
+    private void writeRun(DeltaTables tables, RunRecord run) {
+        tables.replaceRun(Catalog.RUNS, spark.createDataFrame(List.of(run.toRow()), Catalog.RUNS.schema()), run.runId());
     }
 
     /** @param format the input's format, null for an empty directory given without --format */

@@ -1,5 +1,7 @@
 package dev.deebert.job.score;
 
+import dev.deebert.job.DeltaTables;
+import dev.deebert.tables.Catalog;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.List;
@@ -13,10 +15,10 @@ import org.apache.spark.sql.Row;
  * @param rowsRescored rows an incremental run scored again after a model change, null for a batch run
  */
 public record ScoreSummary(String runId, long rows, long rowsFailed, long layersComputed, long layersFull,
-                           long[] exitHistogram, double wallSeconds, RunTables tables, Long batches,
+                           long[] exitHistogram, double wallSeconds, DeltaTables tables, Long batches,
                            Long rowsRescored) {
 
-    static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, RunTables tables,
+    static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, DeltaTables tables,
                            Long batches, Long rowsRescored) {
         long rows = 0;
         long failed = 0;
@@ -59,7 +61,8 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
         for (int i = 0; i < exitHistogram.length; i++) {
             out.printf("  %2d %8d %s%n", i + 1, exitHistogram[i], "#".repeat((int) (40 * exitHistogram[i] / most)));
         }
-        out.printf("tables: %s, %s, %s%n", tables.predictions(), tables.partitionStats(), tables.runs());
+        out.printf("tables: %s, %s, %s%n", tables.path(Catalog.PREDICTIONS), tables.path(Catalog.PARTITION_STATS),
+                tables.path(Catalog.RUNS));
         out.flush();
     }
 }

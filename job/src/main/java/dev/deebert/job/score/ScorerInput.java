@@ -1,9 +1,11 @@
 package dev.deebert.job.score;
 
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
 
 import dev.deebert.job.InputColumns;
 import dev.deebert.job.RowIds;
+import dev.deebert.tables.Catalog;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +15,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The scorer's input columns (id, text, text_b, pass-through) of a request; ids follow {@link RowIds}.
+ * The scorer's input columns ({@link Catalog#INPUT}, then the pass-through columns as {@link Catalog#KEPT}) of
+ * a request; ids follow {@link RowIds}.
  * Identical texts arriving in different incremental micro-batches share a derived id; pass
  * {@code --id-col} where such duplicates matter.
  */
@@ -44,7 +47,10 @@ record ScorerInput(ScoreRequest request) {
                 : InputColumns.named(request.textBCol()).cast("string");
         Column id = RowIds.of(request.idCol(), text, textB, raw);
         List<Column> select = new ArrayList<>(List.of(id.as("id"), text.as("text"), textB.as("text_b")));
-        request.keepCols().forEach(c -> select.add(InputColumns.named(c)));
+        if (!request.keepCols().isEmpty()) {
+            select.add(struct(request.keepCols().stream().map(c -> InputColumns.named(c).as(Catalog.keptName(c)))
+                    .toArray(Column[]::new)).as(Catalog.KEPT));
+        }
         return raw.select(select.toArray(Column[]::new));
     }
 }

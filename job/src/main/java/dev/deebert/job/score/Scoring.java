@@ -7,8 +7,8 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.deebert.score.PartitionScorer;
-import dev.deebert.score.ScoreSchemas;
 import dev.deebert.score.ScoringSpec;
+import dev.deebert.tables.Catalog;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -37,7 +37,8 @@ record Scoring(SparkSession spark, ScoringSpec spec, StructType predictionSchema
         int n = partitions > 0 ? partitions
                 : Math.max(scorerInput.rdd().getNumPartitions(), spark.sparkContext().defaultParallelism());
         Dataset<Row> output = scorerInput.repartition(n)
-                .mapPartitions(new PartitionScorer(spec), Encoders.row(ScoreSchemas.scorerOutput(predictionSchema)))
+                .mapPartitions(new PartitionScorer(spec, predictionSchema),
+                        Encoders.row(Catalog.scorerOutput(predictionSchema)))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         Scored scored = new Scored(output, feedId);
         try {
@@ -50,9 +51,10 @@ record Scoring(SparkSession spark, ScoringSpec spec, StructType predictionSchema
     }
 
     private void checkFailedRows(Scored scored) {
-        Row totals = scored.stats().agg(coalesce(sum("rows"), lit(0L)), coalesce(sum("rows_failed"), lit(0L))).first();
-        long rows = totals.getLong(0);
-        long failed = totals.getLong(1);
+        Row totals = scored.stats().agg(coalesce(sum("rows"), lit(0L)).as("rows"),
+                coalesce(sum("rows_failed"), lit(0L)).as("rows_failed")).first();
+        long rows = totals.getAs("rows");
+        long failed = totals.getAs("rows_failed");
         if (failed > 0 && (double) failed / rows > maxFailedFraction) {
             Row common = scored.predictions().filter(col("error").isNotNull()).groupBy("error").count()
                     .orderBy(desc("count")).first();
@@ -66,12 +68,12 @@ record Scoring(SparkSession spark, ScoringSpec spec, StructType predictionSchema
     /** The scorer's output until closed: prediction rows and one stats row per partition. */
     record Scored(Dataset<Row> output, String feedId) implements AutoCloseable {
         Dataset<Row> predictions() {
-            return output.filter(col(ScoreSchemas.STATS).isNull()).drop(ScoreSchemas.STATS)
+            return output.filter(col(Catalog.PREDICTION).isNotNull()).select(Catalog.PREDICTION + ".*")
                     .withColumn("feed_id", lit(feedId).cast("string"));
         }
 
         Dataset<Row> stats() {
-            return output.filter(col(ScoreSchemas.STATS).isNotNull()).select(ScoreSchemas.STATS + ".*");
+            return output.filter(col(Catalog.STATS).isNotNull()).select(Catalog.STATS + ".*");
         }
 
         @Override

@@ -10,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deebert.analysis.ExitTrace;
 import dev.deebert.job.DeeBertMain;
-import dev.deebert.job.analysis.AnalysisTables;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
+import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.ByteArrayOutputStream;
@@ -332,8 +332,8 @@ class CalibrateTest {
     @Test
     void oldSweepTablesGetTheSettingsColumnsAndTheirRunsAreNotCalibrated() throws IOException {
         Path sweepRoot = tmp.resolve("old-sweep");
-        List<String> settings = Arrays.asList(AnalysisTables.SWEEP_SETTINGS.fieldNames());
-        StructType oldSchema = new StructType(Arrays.stream(AnalysisTables.SWEEP.fields())
+        List<String> settings = Arrays.asList(Catalog.SWEEP.addedLater().fieldNames());
+        StructType oldSchema = new StructType(Arrays.stream(Catalog.SWEEP.schema().fields())
                 .filter(f -> !settings.contains(f.name())).toArray(StructField[]::new));
         Dataset<Row> oldRuns = spark.read().format("delta").load(root.resolve("sweep").toString())
                 .filter(col("run_id").equalTo(LabeledCorpus.RUN)).drop(settings.toArray(String[]::new))

@@ -21,7 +21,7 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.model.TensorNames;
-import dev.deebert.score.ScoreSchemas;
+import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import io.delta.tables.DeltaTable;
@@ -238,7 +238,7 @@ class IncrementalScoreTest {
     void incrementalRunsAppendToTablesWithoutTheServingColumns() {
         Path input = tmp.resolve("old-schema/input");
         Path out = tmp.resolve("old-schema/out");
-        OldTables.write(spark, out, ScoreSchemas.predictions(DOC_SCHEMA, List.of("source")));
+        OldTables.write(spark, out, Catalog.predictions(DOC_SCHEMA, List.of("source")));
         append(input, 0, 10);
         run(input, out, "n1");
         append(input, 10, 25);

@@ -15,7 +15,7 @@ import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
 import dev.deebert.model.Precision;
 import dev.deebert.score.PartitionScorer;
-import dev.deebert.score.ScoreSchemas;
+import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
@@ -141,7 +141,7 @@ class ScoreJobTest {
     @Test
     void tablesWithoutTheServingColumnsGetThemAndKeepTheirRows() {
         Path out = tmp.resolve("old-schema");
-        OldTables.write(spark, out, ScoreSchemas.predictions(spark.read().json(corpus.toString()).schema(),
+        OldTables.write(spark, out, Catalog.predictions(spark.read().json(corpus.toString()).schema(),
                 List.of("source")));
         new ScoreJob(spark).run(request(corpus, out, 0.5, "new", "doc"));
 
@@ -172,8 +172,12 @@ class ScoreJobTest {
         assertEquals(0, a.except(b).count());
     }
 
+    /**
+     * A kept column named like a predictions column is prefixed; one named like the scorer's own input (its
+     * text) keeps its name; both carry their own row's value.
+     */
     @Test
-    void aKeptColumnNamedLikeAPredictionsColumnIsPrefixed() throws IOException {
+    void keptColumnsNamedLikeTheScorersColumns() throws IOException {
         Path input = tmp.resolve("labeled.jsonl");
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -182,8 +186,10 @@ class ScoreJobTest {
         Files.write(input, lines, StandardCharsets.UTF_8);
         Path out = tmp.resolve("labeled");
         new ScoreJob(spark).run(new ScoreRequest(Fixtures.golden("bert"), input, InputFormat.JSON, "doc", "text", null,
-                List.of("label"), out, 0.5, "kept", 16, Precision.FP32, 2, 24, 0.001, null));
+                List.of("label", "text"), out, 0.5, "kept", 16, Precision.FP32, 2, 24, 0.001, null));
         Dataset<Row> predictions = table(out, "predictions");
+        assertEquals(20, predictions.filter(col("text").equalTo(functions.concat(functions.lit("good value "),
+                functions.substring(col("id"), 2, 3)))).count());
         assertEquals(20, predictions.filter(col("input_label").equalTo(functions.concat(functions.lit("gold-"),
                 functions.substring(col("id"), 2, 3)))).count());
         assertEquals(20, predictions.filter(col("label").isin("neg", "neu", "pos")).count());
