@@ -38,6 +38,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -235,6 +236,7 @@ class CalibrateTest {
      * calibration of another precision and length is kept beside the first.
      */
     @Test
+    @Tag("slow")
     void atTheDefaultsScoreReproducesTheSweepItWasCalibratedOn() throws IOException {
         Path modelDir = Fixtures.copyGoldenBert(tmp.resolve("defaults-model"));
         int length = ModelDirectory.open(modelDir).serving().maxSeqLen();

@@ -30,6 +30,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -109,6 +110,7 @@ class HostileRequestTest {
     }
 
     @Test
+    @Tag("slow")
     void predictionsTableWithOtherColumnsIsRefusedAndNoTableChanges() throws IOException {
         Path out = tmp.resolve("schema");
         assertEquals(0, score(Fixtures.golden("bert"), corpus, out, "--run-id", "first").exitCode());

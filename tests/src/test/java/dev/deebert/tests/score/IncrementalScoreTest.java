@@ -53,6 +53,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -295,6 +296,7 @@ class IncrementalScoreTest {
     }
 
     @Test
+    @Tag("slow")
     void rowsCarryTheirModelAndRescoreReplacesExactlyTheOldModelsRows() throws IOException {
         Path input = tmp.resolve("model/input");
         Path out = tmp.resolve("model/out");
@@ -346,6 +348,7 @@ class IncrementalScoreTest {
      * its own texts; rows written before feed_id existed are the feed's when its checkpoint wrote them.
      */
     @Test
+    @Tag("slow")
     void aRescoreReplacesOnlyItsOwnFeedsRowsWhenFeedsShareIds() throws IOException {
         Path inputA = tmp.resolve("feeds/a");
         Path inputB = tmp.resolve("feeds/b");
@@ -434,6 +437,7 @@ class IncrementalScoreTest {
      * alike, without --format; a batch rerun over an emptied input replaces its rows by none.
      */
     @Test
+    @Tag("slow")
     void anEmptyDirectoryIsARunOfNoRows() throws IOException {
         Path input = Files.createDirectories(tmp.resolve("empty/input"));
         Path out = tmp.resolve("empty/out");
