@@ -15,12 +15,11 @@ import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.tables.Catalog;
+import dev.deebert.tests.Commands;
+import dev.deebert.tests.Commands.Outcome;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -143,18 +142,8 @@ class CalibrateTest {
         return points;
     }
 
-    /** A command's exit code and what it printed on stderr. */
-    private record Outcome(int exitCode, String err) {}
-
     private static Outcome execute(String... args) {
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            return new Outcome(DeeBertMain.execute(args), captured.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(stderr);
-        }
+        return Commands.run(List.of(args));
     }
 
     private static Outcome score(Path modelDir, Path out, String runId, String... options) {

@@ -11,13 +11,12 @@ import ai.djl.ndarray.types.Shape;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.SafeTensorsFile;
+import dev.deebert.tests.Commands;
+import dev.deebert.tests.Commands.Outcome;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import io.delta.tables.DeltaTable;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,22 +49,12 @@ class HostileRequestTest {
         corpus = JsonCorpus.write(tmp.resolve("corpus.jsonl"), 40);
     }
 
-    /** The command's exit code and what it printed on stderr. */
-    private record Outcome(int exitCode, String err) {}
-
     private static Outcome score(Path model, Path input, Path output, String... more) {
         List<String> args = new ArrayList<>(List.of("score", "--model", model.toString(), "--input", input.toString(),
                 "--id-col", "doc", "--output", output.toString(), "--threshold", "0.5", "--max-seq-len", "24",
                 "--partitions", "2"));
         args.addAll(List.of(more));
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            return new Outcome(DeeBertMain.execute(args.toArray(String[]::new)), captured.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(stderr);
-        }
+        return Commands.run(args);
     }
 
     private static void assertRefused(Outcome outcome, String problem) {

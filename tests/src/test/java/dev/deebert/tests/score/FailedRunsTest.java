@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.deebert.job.DeeBertMain;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.BrokenEngines;
+import dev.deebert.tests.Commands;
+import dev.deebert.tests.Commands.Outcome;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -73,22 +72,12 @@ class FailedRunsTest {
         }
     }
 
-    /** The command's exit code and what it printed on stderr. */
-    private record Outcome(int exitCode, String err) {}
-
     private static Outcome score(Path model, Path input, Path output, String... more) {
         List<String> args = new ArrayList<>(List.of("score", "--model", model.toString(), "--input", input.toString(),
                 "--output", output.toString(), "--id-col", "doc", "--threshold", "0.5", "--max-seq-len", "24",
                 "--precision", "fp32", "--partitions", "2"));
         args.addAll(List.of(more));
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            return new Outcome(DeeBertMain.execute(args.toArray(String[]::new)), captured.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(stderr);
-        }
+        return Commands.run(args);
     }
 
     private static Dataset<Row> table(Path root, String name) {
