@@ -8,6 +8,7 @@ import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.score.ScoreCommand;
 import dev.deebert.job.train.TrainCommand;
 import dev.deebert.model.NativeCache;
+import java.util.ServiceLoader;
 import org.apache.spark.SparkUserAppException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -67,26 +68,10 @@ public final class DeeBertMain implements Runnable {
                 && "cluster".equals(System.getProperty("spark.submit.deployMode"));
     }
 
-    /**
-     * The benchmark brings ONNX Runtime as its peer and lives in the tests module, outside the app jar; the
-     * local launcher puts it on the classpath.
-     */
-    private static final String BENCH_COMMAND = "dev.deebert.bench.BenchCommand";
-
-    private static void addIfPresent(CommandLine cli, String commandClass) {
-        try {
-            cli.addSubcommand(Class.forName(commandClass).getDeclaredConstructor().newInstance());
-        } catch (ClassNotFoundException e) {
-            // not on this classpath: the command does not exist here
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot create " + commandClass, e);
-        }
-    }
-
     /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new DeeBertMain());
-        addIfPresent(cli, BENCH_COMMAND);
+        ServiceLoader.load(CommandPlugin.class).forEach(cli::addSubcommand);
         String defaults = System.getProperty(DEFAULTS_PROPERTY);
         if (defaults != null) {
             cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));

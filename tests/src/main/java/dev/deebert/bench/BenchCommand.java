@@ -3,6 +3,7 @@ package dev.deebert.bench;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.deebert.job.CommandPlugin;
 import dev.deebert.job.DeltaTables;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.MaxSeqLen;
@@ -20,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark DeeBERT (fp32/bf16, S=0 and early exit, batch 1) against ONNX Runtime.")
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements CommandPlugin {
     @Spec
     CommandSpec spec;
 
