@@ -5,6 +5,7 @@ import dev.deebert.job.analysis.ReportCommand;
 import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
+import dev.deebert.job.options.DeprecatedSpellings;
 import dev.deebert.job.score.ScoreCommand;
 import dev.deebert.job.train.TrainCommand;
 import dev.deebert.model.NativeCache;
@@ -72,6 +73,9 @@ public final class DeeBertMain implements Runnable {
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new DeeBertMain());
         ServiceLoader.load(CommandPlugin.class).forEach(cli::addSubcommand);
+        DeprecatedSpellings.install(cli);
+        // as before picocli converted the enum options: FP32 and Fast work as fp32 and fast do
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         String defaults = System.getProperty(DEFAULTS_PROPERTY);
         if (defaults != null) {
             cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));
