@@ -29,13 +29,7 @@ public final class SweepCommand implements Callable<Integer> {
     ModelOption model;
 
     @Mixin
-    InputOptions.Table input;
-
-    @Mixin
-    InputOptions.IdColumn idCol;
-
-    @Mixin
-    InputOptions.TextColumn textCol;
+    InputOptions.Rows rows;
 
     @Mixin
     InputOptions.LabelColumn labelCol;
@@ -67,8 +61,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SparkSession spark = Sessions.getOrCreate("deebert sweep");
-        SweepRequest request = new SweepRequest(model.dir(), input.path(), input.formatOrGuess(), idCol.name(),
-                textCol.name(), labelCol.name(), output.root(),
+        SweepRequest request = new SweepRequest(model.dir(), rows.table().path(), rows.table().formatOrGuess(),
+                rows.idCol(), rows.textCol(), labelCol.name(), output.root(),
                 thresholds.stream().mapToDouble(Double::doubleValue).toArray(),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
                 batchSize.rows(), precision.forTasksOf(spark), maxSeqLen.of(ModelDirectory.open(model.dir())),

@@ -15,6 +15,34 @@ import picocli.CommandLine.TypeConversionException;
 public final class InputOptions {
     private InputOptions() {}
 
+    /**
+     * The rows score and sweep read, identified alike ({@link dev.deebert.job.RowIds}) so that sweep_rows join
+     * the predictions of the same input.
+     */
+    public static final class Rows {
+        @Mixin
+        private Table table;
+
+        @Mixin
+        private IdColumn ids;
+
+        @Mixin
+        private TextColumn text;
+
+        public Table table() {
+            return table;
+        }
+
+        /** Null: ids derived from the text. */
+        public String idCol() {
+            return ids.name();
+        }
+
+        public String textCol() {
+            return text.name();
+        }
+    }
+
     /** {@code --input} and {@code --format}. */
     public static final class Table {
         @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input table: a file or"

@@ -35,13 +35,7 @@ public final class ScoreCommand implements Callable<Integer> {
     ModelOption model;
 
     @Mixin
-    InputOptions.Table input;
-
-    @Mixin
-    InputOptions.IdColumn idCol;
-
-    @Mixin
-    InputOptions.TextColumn textCol;
+    InputOptions.Rows rows;
 
     @Mixin
     InputOptions.SecondTextColumn textBCol;
@@ -112,10 +106,10 @@ public final class ScoreCommand implements Callable<Integer> {
         SparkSession spark = Sessions.getOrCreate("deebert score");
         Precision chosen = precision.forTasksOf(spark);
         int seqLen = maxSeqLen.of(dir);
-        ScoreRequest request = new ScoreRequest(model.dir(), input.path(), input.format(), idCol.name(),
-                textCol.name(), textBCol.name(), keepCols, output.root(), threshold(dir, chosen, seqLen),
-                runId != null ? runId : defaultRunId(), batchSize.rows(), chosen, partitions, seqLen,
-                maxFailedFraction, incremental());
+        ScoreRequest request = new ScoreRequest(model.dir(), rows.table().path(), rows.table().format(),
+                rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
+                threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
+                partitions, seqLen, maxFailedFraction, incremental());
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
