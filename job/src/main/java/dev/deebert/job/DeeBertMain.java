@@ -5,9 +5,11 @@ import dev.deebert.job.analysis.ReportCommand;
 import dev.deebert.job.analysis.SweepCommand;
 import dev.deebert.job.corpus.PrepareCorpusCommand;
 import dev.deebert.job.importer.ImportCommand;
+import dev.deebert.job.options.DeprecatedSpellings;
 import dev.deebert.job.score.ScoreCommand;
 import dev.deebert.job.train.TrainCommand;
 import dev.deebert.model.NativeCache;
+import java.util.ServiceLoader;
 import org.apache.spark.SparkUserAppException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -67,26 +69,13 @@ public final class DeeBertMain implements Runnable {
                 && "cluster".equals(System.getProperty("spark.submit.deployMode"));
     }
 
-    /**
-     * The benchmark brings ONNX Runtime as its peer and lives in the tests module, outside the app jar; the
-     * local launcher puts it on the classpath.
-     */
-    private static final String BENCH_COMMAND = "dev.deebert.bench.BenchCommand";
-
-    private static void addIfPresent(CommandLine cli, String commandClass) {
-        try {
-            cli.addSubcommand(Class.forName(commandClass).getDeclaredConstructor().newInstance());
-        } catch (ClassNotFoundException e) {
-            // not on this classpath: the command does not exist here
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot create " + commandClass, e);
-        }
-    }
-
     /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new DeeBertMain());
-        addIfPresent(cli, BENCH_COMMAND);
+        ServiceLoader.load(CommandPlugin.class).forEach(cli::addSubcommand);
+        DeprecatedSpellings.install(cli);
+        // as before picocli converted the enum options: FP32 and Fast work as fp32 and fast do
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         String defaults = System.getProperty(DEFAULTS_PROPERTY);
         if (defaults != null) {
             cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));

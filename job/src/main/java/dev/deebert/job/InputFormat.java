@@ -17,19 +17,6 @@ import org.apache.spark.sql.types.StructType;
 public enum InputFormat {
     PARQUET, DELTA, JSON, CSV, TEXT;
 
-    public static InputFormat parse(String name) {
-        String n = name.trim().toLowerCase(Locale.ROOT);
-        if (n.equals("jsonl")) {
-            return JSON;
-        }
-        for (InputFormat f : values()) {
-            if (f.name().toLowerCase(Locale.ROOT).equals(n)) {
-                return f;
-            }
-        }
-        throw new IllegalArgumentException("unknown format '" + name + "' (expected parquet, delta, json, csv or text)");
-    }
-
     /** A Delta table directory, else by file extension (of the path or, for a directory, of its files). */
     public static InputFormat guess(Path path) {
         if (Files.isDirectory(path.resolve("_delta_log"))) {

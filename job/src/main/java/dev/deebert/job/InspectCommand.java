@@ -4,6 +4,8 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.deebert.job.options.EngineOptions;
+import dev.deebert.job.options.ModelOption;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -36,20 +39,17 @@ final class InspectCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "DeeBERT model directory.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--threshold", defaultValue = "0", description = "Entropy threshold S (default: ${DEFAULT-VALUE}).")
     double threshold;
 
-    @Option(names = "--precision", defaultValue = Precision.DEFAULT,
-            description = "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16"
-                    + " GEMMs, else fp32) (default: ${DEFAULT-VALUE}).")
-    String precision;
+    @Mixin
+    EngineOptions.PrecisionOption precision;
 
-    @Option(names = "--max-seq-len", description = "Tokens per text, special tokens included (default: the model's "
-            + "serving.json, i.e. the length it was trained at).")
-    Integer maxSeqLen;
+    @Mixin
+    EngineOptions.MaxSeqLen maxSeqLen;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
     String device;
@@ -68,14 +68,14 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Device on = Device.fromName(device);
-        Precision chosen = Precision.parse(precision, on);
-        ModelDirectory dir = ModelDirectory.open(model);
+        Precision chosen = precision.on(on);
+        ModelDirectory dir = ModelDirectory.open(model.dir());
         DeeBertConfig config = dir.config();
         ExitPolicy policy = ExitPolicy.uniform(threshold, config.numHiddenLayers());
         List<String> lines = texts.inline != null ? texts.inline : Files.readAllLines(texts.file, StandardCharsets.UTF_8);
 
         List<Prediction> predictions;
-        try (DeeBertTokenizer tokenizer = dir.tokenizer(MaxSeqLen.of(spec, maxSeqLen, dir));
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen.of(dir));
              DeeBertEngine engine = DeeBertEngine.load(dir, on, chosen)) {
             List<TokenizedText> rows = new ArrayList<>(lines.size());
             for (String line : lines) {

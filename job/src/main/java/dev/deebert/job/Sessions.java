@@ -1,7 +1,6 @@
 package dev.deebert.job;
 
 import ai.djl.Device;
-import dev.deebert.model.Precision;
 import org.apache.spark.sql.SparkSession;
 
 /** The Spark session of a command: whatever spark-submit configured, with Delta Lake switched on. */
@@ -18,13 +17,9 @@ public final class Sessions {
         return builder.getOrCreate();
     }
 
-    /**
-     * The precision named by a command's {@code --precision} for the tasks of {@code spark}: {@code auto} is
-     * decided here, on the driver, once for the whole run (calibrated thresholds are looked up by it): bf16
-     * when tasks get a GPU ({@code spark.task.resource.gpu.amount}), else what this machine's CPU runs fastest.
-     */
-    public static Precision precision(SparkSession spark, String name) {
+    /** The device each task of {@code spark} runs its model on: a GPU when tasks are given one. */
+    public static Device taskDevice(SparkSession spark) {
         double gpus = Double.parseDouble(spark.conf().get("spark.task.resource.gpu.amount", "0"));
-        return Precision.parse(name, gpus > 0 ? Device.gpu() : Device.cpu());
+        return gpus > 0 ? Device.gpu() : Device.cpu();
     }
 }

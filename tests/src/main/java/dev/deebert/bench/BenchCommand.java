@@ -3,11 +3,13 @@ package dev.deebert.bench;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.deebert.job.CommandPlugin;
 import dev.deebert.job.DeltaTables;
-import dev.deebert.job.InputFormat;
-import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.importer.OnnxWeightsWriter;
+import dev.deebert.job.options.EngineOptions;
+import dev.deebert.job.options.InputOptions;
+import dev.deebert.job.options.ModelOption;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
@@ -20,10 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -35,24 +37,21 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark DeeBERT (fp32/bf16, S=0 and early exit, batch 1) against ONNX Runtime.")
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements CommandPlugin {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "DeeBERT model directory.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
-    @Option(names = "--data", required = true, description = "Labeled table (text and label columns).")
-    Path data;
+    @Mixin
+    InputOptions.Table input;
 
-    @Option(names = "--format", description = "Input format (default: from the path).")
-    String format;
+    @Mixin
+    InputOptions.TextColumn textCol;
 
-    @Option(names = "--text-col", defaultValue = "text")
-    String textCol;
-
-    @Option(names = "--label-col", defaultValue = "label")
-    String labelCol;
+    @Mixin
+    InputOptions.LabelColumn labelCol;
 
     @Option(names = "--rows", defaultValue = "512", description = "Rows to run (default: ${DEFAULT-VALUE}).")
     int rows;
@@ -61,12 +60,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Rows for the slow batch-1 reference mode (default: ${DEFAULT-VALUE}).")
     int referenceRows;
 
-    @Option(names = "--batch-size", defaultValue = "32")
-    int batchSize;
+    @Mixin
+    EngineOptions.BatchSize batch;
 
-    @Option(names = "--max-seq-len", description = "Tokens per row (default: the model's serving.json, i.e. the "
-            + "length it was trained at).")
-    Integer maxSeqLen;
+    @Mixin
+    EngineOptions.MaxSeqLen maxSeqLen;
 
     @Option(names = "--rounds", defaultValue = "3")
     int rounds;
@@ -104,16 +102,17 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        int batchSize = batch.rows();
         if (rows < 1 || batchSize < 1 || rounds < 1 || threads < 1) {
             throw new IllegalArgumentException("--rows, --batch-size, --rounds and --threads must be >= 1");
         }
         SparkSession spark = Sessions.getOrCreate("deebert bench");
-        InputFormat inputFormat = format == null ? InputFormat.guess(data) : InputFormat.parse(format);
-        List<Row> sample = inputFormat.read(spark, data).select(textCol, labelCol).limit(rows).collectAsList();
-        ModelDirectory dir = ModelDirectory.open(model).verify();
+        List<Row> sample = input.formatOrGuess().read(spark, input.path()).select(textCol.name(), labelCol.name())
+                .limit(rows).collectAsList();
+        ModelDirectory dir = ModelDirectory.open(model.dir()).verify();
         LabeledRows labeled;
-        try (DeeBertTokenizer tokenizer = dir.tokenizer(MaxSeqLen.of(spec, maxSeqLen, dir))) {
-            labeled = LabeledRows.of(sample, textCol, labelCol, dir.config(), tokenizer);
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen.of(dir))) {
+            labeled = LabeledRows.of(sample, textCol.name(), labelCol.name(), dir.config(), tokenizer);
         }
         LabeledRows referenceSample = labeled.spread(referenceRows);
         JniUtils.setNumThreads(threads);

@@ -14,25 +14,6 @@ public enum Precision {
     BF16;
 
     /**
-     * Every command's default, so that calibrate's thresholds hold for the runs that use them: the faster
-     * precision of the device the model runs on ({@link #fastestOn}).
-     */
-    public static final String DEFAULT = "auto";
-
-    /** {@code fp32}, {@code bf16}, or {@code auto}: {@link #fastestOn} {@code device}. */
-    public static Precision parse(String name, Device device) {
-        String key = name.trim().toLowerCase(Locale.ROOT);
-        if (key.equals("auto")) {
-            return fastestOn(device);
-        }
-        try {
-            return valueOf(key.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown precision '" + name + "' (expected fp32, bf16 or auto)", e);
-        }
-    }
-
-    /**
      * bf16 on GPUs and on CPUs whose oneDNN has bf16 GEMMs (~2x fp32 at the same accuracy there); fp32 on
      * other CPUs, where bf16 weights fall back to libtorch's generic kernels and run many times slower.
      */

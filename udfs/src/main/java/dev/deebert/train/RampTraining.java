@@ -15,14 +15,6 @@ public enum RampTraining {
      */
     CACHED;
 
-    public static RampTraining parse(String value) {
-        try {
-            return valueOf(value.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("stage 2 mode must be 'reference' or 'cached', got '" + value + "'");
-        }
-    }
-
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -1,30 +1,33 @@
 package dev.deebert.job.analysis;
 
 import dev.deebert.job.Sessions;
+import dev.deebert.job.options.ModelOption;
+import dev.deebert.job.options.OutputOptions;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code deebert calibrate}: operating points per accuracy budget from a sweep, into the model's deebert.json. */
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
-        description = "Pick the threshold of largest saving within each accuracy budget; write deebert.json into the model.")
+        description = "Pick the threshold of largest saving within each accuracy budget from the sweep tables under"
+                + " --output; write deebert.json into the model directory the sweep ran.")
 public final class CalibrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--sweep", required = true, description = "Output root of deebert sweep.")
-    Path sweep;
+    @Mixin
+    OutputOptions.DeltaRoot output;
 
     @Option(names = "--run-id", description = "Sweep run to use (default: the latest).")
     String runId;
 
-    @Option(names = "--model", required = true, description = "The model directory the sweep ran; deebert.json goes there.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--max-drop", split = ",", defaultValue = "0.5,2",
             description = "Budgets: accuracy points the early exit may lose against S=0 (default: ${DEFAULT-VALUE}).")
@@ -38,7 +41,7 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CalibrationRequest request = new CalibrationRequest(sweep, runId, model,
+        CalibrationRequest request = new CalibrationRequest(output.root(), runId, model.dir(),
                 maxDrops.stream().mapToDouble(Double::doubleValue).toArray(), bootstrap, seed);
         OperatingPoints.Calibrated points = new Calibration(Sessions.getOrCreate("deebert calibrate")).run(request);
         PrintWriter out = spec.commandLine().getOut();
@@ -50,7 +53,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                     p.maxDrop(), p.threshold(), p.accuracy(), p.drop(), p.dropCi95()[0], p.dropCi95()[1],
                     100 * p.expectedSaving());
         }
-        out.printf("wrote %s (score runs at %s and %d tokens use these points)%n", model.resolve(OperatingPoints.FILE),
+        out.printf("wrote %s (score runs at %s and %d tokens use these points)%n", model.dir().resolve(OperatingPoints.FILE),
                 points.precision(), points.maxSeqLen());
         out.flush();
         return 0;

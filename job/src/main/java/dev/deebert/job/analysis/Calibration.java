@@ -34,8 +34,8 @@ public final class Calibration {
     public OperatingPoints.Calibrated run(CalibrationRequest request) {
         DeltaTables tables = new DeltaTables(spark, request.sweepRoot());
         if (!tables.exists(Catalog.SWEEP) || !tables.exists(Catalog.SWEEP_ROWS)) {
-            throw new IllegalArgumentException("--sweep " + request.sweepRoot() + " has no sweep and sweep_rows tables;"
-                    + " run deebert sweep first");
+            throw new IllegalArgumentException("--output " + request.sweepRoot() + " has no sweep and sweep_rows"
+                    + " tables; run deebert sweep first");
         }
         Dataset<Row> all = tables.read(Catalog.SWEEP);
         String runId = request.runId() != null ? request.runId()

@@ -201,9 +201,9 @@ public record OperatingPoints(@JsonProperty("format") String format,
         Sweep earlier = points == null || points.calibrations().isEmpty() ? null : points.calibrations().get(0).sweep();
         String data = earlier != null ? earlier.dataPath() : "LABELED_DATA";
         String output = earlier != null ? earlier.output() : "SWEEP_OUTPUT";
-        throw new Uncalibrated(why, "calibrate with: deebert sweep --model " + modelDir + " --data " + data
+        throw new Uncalibrated(why, "calibrate with: deebert sweep --model " + modelDir + " --input " + data
                 + " --output " + output + " --precision " + precision + " --max-seq-len " + maxSeqLen
-                + " && deebert calibrate --sweep " + output + " --model " + modelDir
+                + " && deebert calibrate --output " + output + " --model " + modelDir
                 + " (or score with --threshold S, or --allow-uncalibrated)");
     }
 

@@ -1,6 +1,7 @@
 package dev.deebert.job.analysis;
 
 import dev.deebert.job.Sessions;
+import dev.deebert.job.options.OutputOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,8 +23,8 @@ public final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--output", required = true, description = "Output root of deebert score / sweep.")
-    Path output;
+    @Mixin
+    OutputOptions.DeltaRoot output;
 
     @Option(names = "--run-id", split = ",", description = "Runs to report on (default: all).")
     List<String> runIds = List.of();
@@ -38,20 +40,21 @@ public final class ReportCommand implements Callable<Integer> {
         if (html == null && export == null) {
             throw new IllegalArgumentException("nothing to do: pass --html FILE and/or --export DIR");
         }
-        if (!Files.isDirectory(output)) {
-            throw new IllegalArgumentException("--output " + output + " is not a directory");
+        Path root = output.root();
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("--output " + root + " is not a directory");
         }
         SparkSession spark = Sessions.getOrCreate("deebert report");
         PrintWriter out = spec.commandLine().getOut();
         if (html != null) {
-            String page = new Report(spark, output, runIds).html();
+            String page = new Report(spark, root, runIds).html();
             Path parent = html.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Files.writeString(html, page, StandardCharsets.UTF_8);
             out.printf("wrote %s (%d KiB)%n", html, page.length() / 1024);
         }
         if (export != null) {
-            out.printf("exported %s to %s%n", TableExport.export(spark, output.toAbsolutePath(), export), export);
+            out.printf("exported %s to %s%n", TableExport.export(spark, root.toAbsolutePath(), export), export);
         }
         out.flush();
         return 0;

@@ -119,18 +119,18 @@ public final class SweepJob {
         Row check = labeled.agg(count(lit(1)).as("rows"), count(when(col("text").isNull(), 1)).as("no_text"),
                 count(when(col(Catalog.LABEL_INDEX).isNull(), 1)).as("unknown_label")).first();
         if (check.<Long>getAs("rows") == 0) {
-            throw new IllegalArgumentException("--data " + request.data() + " has no rows");
+            throw new IllegalArgumentException("--input " + request.data() + " has no rows");
         }
         long noText = check.getAs("no_text");
         if (noText > 0) {
-            throw new IllegalArgumentException("--data " + request.data() + ": " + noText + " rows have no "
+            throw new IllegalArgumentException("--input " + request.data() + ": " + noText + " rows have no "
                     + request.textCol());
         }
         long unknownLabel = check.getAs("unknown_label");
         if (unknownLabel > 0) {
             List<String> unknown = labeled.filter(col(Catalog.LABEL_INDEX).isNull()).select("label").distinct()
                     .limit(5).collectAsList().stream().map(r -> String.valueOf(r.<String>getAs("label"))).toList();
-            throw new IllegalArgumentException("--data " + request.data() + ": " + unknownLabel + " rows have a "
+            throw new IllegalArgumentException("--input " + request.data() + ": " + unknownLabel + " rows have a "
                     + request.labelCol() + " that is not one of the model's labels " + labels + " or their indices"
                     + " (e.g. " + unknown + ")");
         }

@@ -34,7 +34,7 @@ public record SweepRequest(Path model, Path data, InputFormat format, String idC
         ScoringSpec.checkBatchSize(batchSize);
         RunIds.check(runId);
         if (!Files.exists(data)) {
-            throw new IllegalArgumentException("--data " + data + " does not exist");
+            throw new IllegalArgumentException("--input " + data + " does not exist");
         }
     }
 

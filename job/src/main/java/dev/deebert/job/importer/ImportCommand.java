@@ -3,6 +3,7 @@ package dev.deebert.job.importer;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,7 +49,7 @@ public final class ImportCommand implements Callable<Integer> {
     static final class Source {
         @Option(names = "--backbone", description = "A backbone shipped as a Maven artifact: bge-small-en-v1.5 "
                 + "(the default when neither --onnx nor --hf is given).")
-        String backbone;
+        KnownBackbone backbone;
 
         @ArgGroup(exclusive = false)
         OnnxFiles files;
@@ -66,12 +68,8 @@ public final class ImportCommand implements Callable<Integer> {
         Path tokenizer;
     }
 
-    @Option(names = "--out", required = true, description = "Model directory to write.")
-    Path out;
-
-    @Option(names = "--force", description = "Replace --out if it already exists: a model directory only, in one"
-            + " atomic step.")
-    boolean force;
+    @Mixin
+    OutputOptions.ModelOut out;
 
     @Option(names = "--labels", split = ",", description = "Label names, in index order (default LABEL_0, ...; "
             + "with --hf and a classifier, config.json's id2label).")
@@ -84,7 +82,7 @@ public final class ImportCommand implements Callable<Integer> {
     Integer numHeads;
 
     @Option(names = "--model-type", defaultValue = "bert", description = "bert or roberta (default: ${DEFAULT-VALUE}).")
-    String modelType;
+    ModelType modelType;
 
     @Option(names = "--layer-norm-eps", defaultValue = "1e-12",
             description = "LayerNorm epsilon of the encoder (default: ${DEFAULT-VALUE}).")
@@ -95,7 +93,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ModelDirectory.checkWritable(out, force);
+        ModelDirectory.checkWritable(out.dir(), out.force());
         if (source != null && source.hf != null) {
             importHf(source.hf);
         } else {
@@ -105,17 +103,16 @@ public final class ImportCommand implements Callable<Integer> {
     }
 
     private void importOnnx() throws IOException {
-        ModelType type = ModelType.parse(modelType);
         List<String> labelNames = labelNames(null);
         BackboneSource from = source != null && source.files != null
                 ? BackboneSource.files(source.files.onnx, source.files.tokenizer)
-                : BackboneSource.named(KnownBackbone.parse(source != null ? source.backbone : "bge-small-en-v1.5"));
+                : BackboneSource.named(source != null ? source.backbone : KnownBackbone.BGE_SMALL_EN_V15);
 
         BertOnnxBackbone backbone;
         try (InputStream in = from.openOnnx()) {
             backbone = BertOnnxBackbone.from(OnnxGraph.read(in, from.description()), numHeads, from.description());
         }
-        DeeBertConfig config = backbone.config(type, labelNames, layerNormEps).validate();
+        DeeBertConfig config = backbone.config(modelType, labelNames, layerNormEps).validate();
         Path tokenizer = Files.createTempFile("deebert-import-", ".json");
         try {
             try (InputStream in = from.openTokenizer()) {
@@ -155,7 +152,7 @@ public final class ImportCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
-            ModelDirectory.write(out, DeeBertWeights.of(config, arrays), tokenizer, force);
+            ModelDirectory.write(out.dir(), DeeBertWeights.of(config, arrays), tokenizer, out.force());
         }
 
         PrintWriter stdout = spec.commandLine().getOut();
@@ -163,7 +160,7 @@ public final class ImportCommand implements Callable<Integer> {
                         + "labels %s -> %s%n", from, kind, config.numHiddenLayers(), config.hiddenSize(),
                 config.numAttentionHeads(), config.vocabSize(),
                 origin(imported, TensorNames.FINAL_HEAD.pooler().weight()),
-                origin(imported, TensorNames.FINAL_HEAD.classifier().weight()), config.labelNames(), out);
+                origin(imported, TensorNames.FINAL_HEAD.classifier().weight()), config.labelNames(), out.dir());
         stdout.flush();
     }
 

@@ -1,9 +1,5 @@
 package dev.deebert.job.importer;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /**
  * Pretrained backbones that ship as Maven artifacts, so that importing them needs no network: the jar holds
  * the ONNX export and its tokenizer.json at its root.
@@ -33,18 +29,13 @@ enum KnownBackbone {
         this.tokenizerEntry = tokenizerEntry;
     }
 
-    static KnownBackbone parse(String name) {
-        for (KnownBackbone b : values()) {
-            if (b.id.equals(name.toLowerCase(Locale.ROOT))) {
-                return b;
-            }
-        }
-        throw new IllegalArgumentException("unknown backbone '" + name + "'; known: "
-                + Arrays.stream(values()).map(b -> b.id).collect(Collectors.joining(", "))
-                + " (or give --onnx and --tokenizer)");
-    }
-
     String coordinates() {
         return groupId + ":" + artifactId + ":" + version;
+    }
+
+    /** The name --backbone takes: picocli matches an enum constant by it. */
+    @Override
+    public String toString() {
+        return id;
     }
 }

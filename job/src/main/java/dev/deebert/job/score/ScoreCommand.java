@@ -1,9 +1,11 @@
 package dev.deebert.job.score;
 
-import dev.deebert.job.InputFormat;
-import dev.deebert.job.MaxSeqLen;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
+import dev.deebert.job.options.EngineOptions;
+import dev.deebert.job.options.InputOptions;
+import dev.deebert.job.options.ModelOption;
+import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.nio.file.Path;
@@ -14,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,29 +31,20 @@ public final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "DeeBERT model directory (readable by every executor).")
-    Path model;
+    @Mixin
+    ModelOption model;
 
-    @Option(names = "--input", required = true, description = "Input table: file or directory.")
-    Path input;
+    @Mixin
+    InputOptions.Rows rows;
 
-    @Option(names = "--format", description = "parquet, delta, json, csv or text (default: from the path).")
-    String format;
-
-    @Option(names = "--id-col", description = "Column of row ids (default: derived from the text, stable across reruns).")
-    String idCol;
-
-    @Option(names = "--text-col", defaultValue = "text", description = "Text column (default: ${DEFAULT-VALUE}).")
-    String textCol;
-
-    @Option(names = "--text-b-col", description = "Second text column, for pair tasks.")
-    String textBCol;
+    @Mixin
+    InputOptions.SecondTextColumn textBCol;
 
     @Option(names = "--keep-cols", split = ",", description = "Input columns copied to the predictions.")
     List<String> keepCols = List.of();
 
-    @Option(names = "--output", required = true, description = "Output root of the Delta tables.")
-    Path output;
+    @Mixin
+    OutputOptions.DeltaRoot output;
 
     @Option(names = "--threshold", description = "Entropy threshold S, used as given; 0 runs the full model."
             + " Default auto: the strictest operating point that calibrate wrote into the model's deebert.json for"
@@ -88,21 +82,18 @@ public final class ScoreCommand implements Callable<Integer> {
             + " per micro-batch, to bound a backlog's memory (default: no limit).")
     int maxFilesPerTrigger;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin
+    EngineOptions.BatchSize batchSize;
 
-    @Option(names = "--precision", defaultValue = Precision.DEFAULT,
-            description = "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16 GEMMs, else fp32;"
-                    + " decided on the driver) (default: ${DEFAULT-VALUE}, as sweep's).")
-    String precision;
+    @Mixin
+    EngineOptions.PrecisionOption precision;
 
     @Option(names = "--partitions", defaultValue = "0",
             description = "Partitions to score in (default: the input's, at least Spark's default parallelism).")
     int partitions;
 
-    @Option(names = "--max-seq-len", description = "Tokens per row (default: the model's serving.json, i.e. the"
-            + " length it was trained at).")
-    Integer maxSeqLen;
+    @Mixin
+    EngineOptions.MaxSeqLen maxSeqLen;
 
     @Option(names = "--max-failed-fraction", defaultValue = "0.001", description = "Largest share of rows that may"
             + " get an error instead of a prediction (null text, a row the model fails on); a run, or an incremental"
@@ -111,14 +102,14 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelDirectory dir = ModelDirectory.open(model);
+        ModelDirectory dir = ModelDirectory.open(model.dir());
         SparkSession spark = Sessions.getOrCreate("deebert score");
-        Precision chosen = Sessions.precision(spark, precision);
-        int seqLen = MaxSeqLen.of(spec, maxSeqLen, dir);
-        ScoreRequest request = new ScoreRequest(model, input, format == null ? null : InputFormat.parse(format), idCol,
-                textCol, textBCol, keepCols, output, threshold(dir, chosen, seqLen),
-                runId != null ? runId : defaultRunId(), batchSize, chosen, partitions, seqLen, maxFailedFraction,
-                incremental());
+        Precision chosen = precision.forTasksOf(spark);
+        int seqLen = maxSeqLen.of(dir);
+        ScoreRequest request = new ScoreRequest(model.dir(), rows.table().path(), rows.table().format(),
+                rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
+                threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
+                partitions, seqLen, maxFailedFraction, incremental());
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;

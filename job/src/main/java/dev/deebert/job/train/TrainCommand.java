@@ -1,6 +1,9 @@
 package dev.deebert.job.train;
 
 import dev.deebert.job.Sessions;
+import dev.deebert.job.options.InputOptions;
+import dev.deebert.job.options.ModelOption;
+import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.train.DeeBertTrainer;
@@ -22,6 +25,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,8 +35,8 @@ import picocli.CommandLine.Spec;
  * stages on the driver's CPU and writes the model directory with training_report.json.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Fine-tune a DeeBERT model in two stages: stage 1 the backbone and final classifier, "
-                + "stage 2 the off-ramps.")
+        description = "Fine-tune the DeeBERT model --model (e.g. from import) in two stages: stage 1 the backbone"
+                + " and final classifier, stage 2 the off-ramps; write the result to --out.")
 public final class TrainCommand implements Callable<Integer> {
     static final double REFERENCE_LR = 2e-5;
     static final int REFERENCE_BATCH = 8;
@@ -43,43 +47,39 @@ public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Backbone: a DeeBERT model directory (e.g. from import).")
-    Path model;
+    @Mixin
+    ModelOption model;
 
-    @Option(names = "--train", required = true, description = "Training table (file or directory).")
+    @Option(names = "--train", required = true, paramLabel = "PATH", description = "Training table (file or"
+            + " directory).")
     Path train;
 
-    @Option(names = "--dev", required = true, description = "Dev table, evaluated after each stage.")
+    @Option(names = "--dev", required = true, paramLabel = "PATH", description = "Dev table, evaluated after each"
+            + " stage.")
     Path dev;
 
-    @Option(names = "--out", required = true, description = "Model directory to write.")
-    Path out;
-
-    @Option(names = "--force", description = "Replace --out if it already exists: a model directory only, in one"
-            + " atomic step.")
-    boolean force;
+    @Mixin
+    OutputOptions.ModelOut out;
 
     @Option(names = "--id-col", description = "Row ids, named when a batch goes wrong (default: the column 'id' "
             + "if there is one, else the row's position).")
     String idCol;
 
-    @Option(names = "--text-col", defaultValue = "text", description = "Text column (default: ${DEFAULT-VALUE}).")
-    String textCol;
+    @Mixin
+    InputOptions.TextColumn textCol;
 
-    @Option(names = "--text-b-col", description = "Second text column, for sentence pairs.")
-    String textBCol;
+    @Mixin
+    InputOptions.SecondTextColumn textBCol;
 
-    @Option(names = "--label-col", defaultValue = "label", description = "Label column, strings or integers "
-            + "(default: ${DEFAULT-VALUE}).")
-    String labelCol;
+    @Mixin
+    InputOptions.LabelColumn labelCol;
 
-    @Option(names = "--format", description = "jsonl, json, parquet, csv or delta (default: by extension; a "
-            + "directory is delta if it has _delta_log, else parquet).")
-    String format;
+    @Mixin
+    InputOptions.Format format;
 
     @Option(names = "--preset", defaultValue = "reference", description = "reference (128 tokens, 3 epochs) or "
             + "fast (64 tokens, 1 epoch); explicit options win (default: ${DEFAULT-VALUE}).")
-    String preset;
+    Preset preset;
 
     @Option(names = "--stages", defaultValue = "1,2", split = ",", description = "Stages to run: 1, 2 or 1,2 "
             + "(default: ${DEFAULT-VALUE}).")
@@ -105,7 +105,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--stage2-mode", defaultValue = "cached", description = "cached: ramps trained on frozen "
             + "states computed once; reference: through the frozen network every step (default: ${DEFAULT-VALUE}).")
-    String stage2Mode;
+    RampTraining stage2Mode;
 
     @Option(names = "--stage2-lr", description = "Stage 2 learning rate (cached " + CACHED_LR + ", reference: --lr).")
     Double stage2Lr;
@@ -140,29 +140,29 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Preset defaults = Preset.parse(preset);
-        int seqLen = maxSeqLen != null ? maxSeqLen : defaults.maxSeqLen();
-        int stage1Epochs = epochs != null ? epochs : defaults.epochs();
-        RampTraining rampTraining = RampTraining.parse(stage2Mode);
-        boolean cached = rampTraining == RampTraining.CACHED;
+        int seqLen = maxSeqLen != null ? maxSeqLen : preset.maxSeqLen;
+        int stage1Epochs = epochs != null ? epochs : preset.epochs;
+        boolean cached = stage2Mode == RampTraining.CACHED;
         StageSettings stage1 = new StageSettings(stage1Epochs, batchSize, lr, TrainingPlan.MAX_GRAD_NORM);
         StageSettings stage2 = new StageSettings(
                 stage2Epochs != null ? stage2Epochs : cached ? CACHED_EPOCHS : stage1Epochs,
                 cached ? CACHED_BATCH : batchSize,
                 stage2Lr != null ? stage2Lr : cached ? CACHED_LR : lr, TrainingPlan.MAX_GRAD_NORM);
-        TrainingPlan plan = new TrainingPlan(stages, stage1, stage2, rampTraining, seed, checkpointEvery,
+        TrainingPlan plan = new TrainingPlan(stages, stage1, stage2, stage2Mode, seed, checkpointEvery,
                 stopAfterSteps, skipNonFinite);
         if (maxTrainRows < 0) {
             throw new IllegalArgumentException("--max-train-rows must not be negative, got " + maxTrainRows);
         }
-        ModelDirectory.checkWritable(out, force);
+        ModelDirectory.checkWritable(out.dir(), out.force());
 
-        ModelDirectory backbone = ModelDirectory.open(model);
+        ModelDirectory backbone = ModelDirectory.open(model.dir());
         List<TrainingTable.Example> trainRows;
         List<TrainingTable.Example> devRows;
         try (SparkScope spark = SparkScope.open()) {
-            trainRows = TrainingTable.read(spark.session(), train, format, idCol, textCol, textBCol, labelCol);
-            devRows = TrainingTable.read(spark.session(), dev, format, idCol, textCol, textBCol, labelCol);
+            trainRows = TrainingTable.read(spark.session(), train, format.named(), idCol, textCol.name(),
+                    textBCol.name(), labelCol.name());
+            devRows = TrainingTable.read(spark.session(), dev, format.named(), idCol, textCol.name(),
+                    textBCol.name(), labelCol.name());
         }
         trainRows = sample(trainRows, maxTrainRows, seed);
         LabelSet labels = LabelSet.of(trainRows.stream().map(TrainingTable.Example::label).toList());
@@ -177,13 +177,13 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         DeeBertTrainer.Outcome outcome = DeeBertTrainer.train(new DeeBertTrainer.Inputs(backbone, trainSet, devSet,
-                labels, seqLen, plan, out, force, resume, threads), progress);
+                labels, seqLen, plan, out.dir(), out.force(), resume, threads), progress);
         if (!outcome.finished()) {
             progress.message("run again with --resume to continue");
             return 0;
         }
         ReportTable.print(outcome.report(), spec.commandLine().getOut());
-        progress.message("model written to " + out + " (report: " + out.resolve(TrainingReport.FILE) + ")");
+        progress.message("model written to " + out.dir() + " (report: " + out.dir().resolve(TrainingReport.FILE) + ")");
         return 0;
     }
 

@@ -1,6 +1,7 @@
 package dev.deebert.job.train;
 
 import dev.deebert.job.InputColumns;
+import dev.deebert.job.InputFormat;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -10,9 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -30,16 +29,18 @@ final class TrainingTable {
     private TrainingTable() {}
 
     /**
-     * Reads {@code path}; {@code format} null means: tell it by extension, or a Delta log in a directory.
+     * Reads {@code path}; {@code format} null means: tell it from the path ({@link InputFormat#guess}).
      * {@code idCol} null means {@value #DEFAULT_ID_COL} where the table has it, else "row N" by position.
      */
-    static List<Example> read(SparkSession spark, Path path, String format, String idCol, String textCol,
+    static List<Example> read(SparkSession spark, Path path, InputFormat format, String idCol, String textCol,
                               String textBCol, String labelCol) throws IOException {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "training data not found");
         }
-        String chosen = format != null ? format.toLowerCase(Locale.ROOT) : formatOf(path);
-        Dataset<Row> table = reader(spark, chosen, path).load(path.toString());
+        InputFormat chosen = format != null ? format : InputFormat.guess(path);
+        // a .json file holding one array (not JSON lines) needs Spark's multi-line mode
+        Dataset<Row> table = chosen == InputFormat.JSON && startsWithArray(path)
+                ? spark.read().option("multiLine", true).json(path.toString()) : chosen.read(spark, path);
         List<String> columns = Arrays.asList(table.columns());
         String ids = idCol != null || !columns.contains(DEFAULT_ID_COL) ? idCol : DEFAULT_ID_COL;
         List<Column> selected = new ArrayList<>();
@@ -73,37 +74,6 @@ final class TrainingTable {
             throw new IllegalArgumentException(path + " holds no rows");
         }
         return examples;
-    }
-
-    static String formatOf(Path path) throws IOException {
-        if (Files.isDirectory(path)) {
-            return Files.isDirectory(path.resolve("_delta_log")) ? "delta" : "parquet";
-        }
-        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".jsonl") || name.endsWith(".ndjson") || name.endsWith(".json")) {
-            return "json";
-        }
-        if (name.endsWith(".parquet")) {
-            return "parquet";
-        }
-        if (name.endsWith(".csv")) {
-            return "csv";
-        }
-        throw new IllegalArgumentException("cannot tell the format of " + path + " from its name; pass --format "
-                + "jsonl|json|parquet|csv|delta");
-    }
-
-    private static DataFrameReader reader(SparkSession spark, String format, Path path) throws IOException {
-        return switch (format) {
-            case "jsonl", "ndjson" -> spark.read().format("json");
-            // a .json file holding one array (not JSON lines) needs Spark's multi-line mode
-            case "json" -> spark.read().format("json").option("multiLine", startsWithArray(path));
-            case "csv" -> spark.read().format("csv").option("header", true).option("multiLine", true)
-                    .option("escape", "\"");
-            case "parquet", "delta" -> spark.read().format(format);
-            default -> throw new IllegalArgumentException("unknown format '" + format
-                    + "' (expected jsonl, json, parquet, csv or delta)");
-        };
     }
 
     private static boolean startsWithArray(Path path) throws IOException {

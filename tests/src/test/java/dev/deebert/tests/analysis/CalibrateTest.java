@@ -59,7 +59,7 @@ class CalibrateTest {
     }
 
     private static String calibrate(Path modelDir, String... extra) {
-        String[] base = {"calibrate", "--sweep", root.toString(), "--model", modelDir.toString(), "--max-drop",
+        String[] base = {"calibrate", "--output", root.toString(), "--model", modelDir.toString(), "--max-drop",
                 Arrays.stream(BUDGETS).mapToObj(Double::toString).reduce((a, b) -> a + "," + b).orElseThrow()};
         String[] args = java.util.stream.Stream.concat(Arrays.stream(base), Arrays.stream(extra)).toArray(String[]::new);
         return Integer.toString(DeeBertMain.execute(args));
@@ -195,9 +195,9 @@ class CalibrateTest {
         assertTrue(bf16.err().contains("has no operating points for bf16 at " + len + " tokens (calibrated: fp32 at "
                 + len + " tokens)"), bf16.err());
         String sweepRoot = OperatingPoints.read(model).calibrations().get(0).sweep().output();
-        assertTrue(bf16.err().contains("calibrate with: deebert sweep --model " + model + " --data "
+        assertTrue(bf16.err().contains("calibrate with: deebert sweep --model " + model + " --input "
                 + LabeledCorpus.data().toAbsolutePath() + " --output " + sweepRoot + " --precision bf16 --max-seq-len "
-                + len + " && deebert calibrate --sweep " + sweepRoot + " --model " + model), bf16.err());
+                + len + " && deebert calibrate --output " + sweepRoot + " --model " + model), bf16.err());
         assertEquals(1, bf16.err().strip().lines().count(), "one line: " + bf16.err());
         assertEquals(2, score(model, out, "longer", "--precision", "fp32", "--max-seq-len", "32").exitCode());
         assertEquals(2, score(model, out, "budget", "--precision", "fp32", "--max-seq-len", "32",
@@ -232,12 +232,12 @@ class CalibrateTest {
         Path sweepRoot = tmp.resolve("defaults-sweep");
         double[] swept = {0, 1.04, 1.07, 1.09};
         String thresholds = Arrays.stream(swept).mapToObj(Double::toString).collect(Collectors.joining(","));
-        assertEquals(0, execute("sweep", "--model", modelDir.toString(), "--data", LabeledCorpus.data().toString(),
+        assertEquals(0, execute("sweep", "--model", modelDir.toString(), "--input", LabeledCorpus.data().toString(),
                 "--id-col", "doc", "--output", sweepRoot.toString(), "--run-id", "defaults", "--thresholds",
                 thresholds).exitCode());
-        assertEquals(0, execute("calibrate", "--sweep", sweepRoot.toString(), "--model", modelDir.toString(),
+        assertEquals(0, execute("calibrate", "--output", sweepRoot.toString(), "--model", modelDir.toString(),
                 "--max-drop", "100", "--bootstrap", "200").exitCode());
-        assertEquals(0, execute("calibrate", "--sweep", root.toString(), "--model", modelDir.toString(),
+        assertEquals(0, execute("calibrate", "--output", root.toString(), "--model", modelDir.toString(),
                 "--bootstrap", "200").exitCode());
         assertEquals(2, OperatingPoints.read(modelDir).calibrations().size(), "each precision and length kept");
         OperatingPoints.Calibrated points = calibrated(modelDir, Fixtures.defaultPrecision(), length);
@@ -318,7 +318,9 @@ class CalibrateTest {
 
     /**
      * A sweep table written before sweeps recorded precision, length and batch size gets those columns when
-     * a sweep writes to it; its old runs cannot be calibrated (no score run is known to match them).
+     * a sweep writes to it; its old runs cannot be calibrated (no score run is known to match them). The commands
+     * are spelled as scripts of that time spelled them (sweep --data, calibrate --sweep): still accepted, with a
+     * warning.
      */
     @Test
     void oldSweepTablesGetTheSettingsColumnsAndTheirRunsAreNotCalibrated() throws IOException {
@@ -341,9 +343,11 @@ class CalibrateTest {
         assertEquals(2, old.exitCode());
         assertTrue(old.err().contains("was written before sweeps recorded their precision"), old.err());
 
-        assertEquals(0, execute("sweep", "--model", modelDir.toString(), "--data", LabeledCorpus.data().toString(),
+        Outcome swept = execute("sweep", "--model", modelDir.toString(), "--data", LabeledCorpus.data().toString(),
                 "--id-col", "doc", "--output", sweepRoot.toString(), "--run-id", "new", "--max-seq-len", "24",
-                "--thresholds", "1.07").exitCode());
+                "--thresholds", "1.07");
+        assertEquals(0, swept.exitCode(), swept.err());
+        assertTrue(swept.err().contains("deebert: --data is deprecated, use --input"), swept.err());
         Map<String, List<Row>> byRun = new HashMap<>();
         spark.read().format("delta").load(sweepRoot.resolve("sweep").toString()).collectAsList()
                 .forEach(r -> byRun.computeIfAbsent(r.getAs("run_id"), k -> new ArrayList<>()).add(r));
@@ -353,8 +357,10 @@ class CalibrateTest {
                 List.of(r.getAs("precision"), r.getAs("max_seq_len"), r.getAs("batch_size"))));
         assertEquals(2, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "old", "--model",
                 modelDir.toString()).exitCode());
-        assertEquals(0, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "new", "--model",
-                modelDir.toString(), "--bootstrap", "100").exitCode());
+        Outcome calibrated = execute("calibrate", "--sweep=" + sweepRoot, "--run-id", "new", "--model",
+                modelDir.toString(), "--bootstrap", "100");
+        assertEquals(0, calibrated.exitCode(), calibrated.err());
+        assertTrue(calibrated.err().contains("deebert: --sweep is deprecated, use --output"), calibrated.err());
         assertNotNull(OperatingPoints.read(modelDir).find(Fixtures.defaultPrecision(), 24));
     }
 
@@ -363,7 +369,7 @@ class CalibrateTest {
         assertEquals("2", calibrate(Fixtures.golden("roberta")), "weights differ from the swept model");
         assertEquals("2", calibrate(model, "--run-id", "no-such-run"));
         assertEquals("2", calibrate(model, "--max-drop", "-1"));
-        assertEquals(2, DeeBertMain.execute("calibrate", "--sweep", tmp.resolve("empty").toString(), "--model",
+        assertEquals(2, DeeBertMain.execute("calibrate", "--output", tmp.resolve("empty").toString(), "--model",
                 model.toString()));
         assertNull(OperatingPoints.read(tmp), "no deebert.json");
     }

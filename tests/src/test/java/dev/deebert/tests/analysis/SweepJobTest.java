@@ -174,7 +174,7 @@ class SweepJobTest {
     void commandAddsTheZeroThreshold() {
         Path data = LabeledCorpus.write(tmp.resolve("small.jsonl"), LabeledCorpus.rows(40, 3));
         Path out = tmp.resolve("cli");
-        assertEquals(0, DeeBertMain.execute("sweep", "--model", Fixtures.golden("bert").toString(), "--data",
+        assertEquals(0, DeeBertMain.execute("sweep", "--model", Fixtures.golden("bert").toString(), "--input",
                 data.toString(), "--output", out.toString(), "--thresholds", "1.2,1.07", "--run-id", "cli",
                 "--max-seq-len", "24", "--batch-size", "4"));
         List<Row> sweep = sweepOf(out, "cli");
@@ -211,11 +211,11 @@ class SweepJobTest {
         rows.get(3).put("label", "spam");
         Path data = LabeledCorpus.write(tmp.resolve("bad.jsonl"), rows);
         String model = Fixtures.golden("bert").toString();
-        assertEquals(2, DeeBertMain.execute("sweep", "--model", model, "--data", data.toString(), "--output",
+        assertEquals(2, DeeBertMain.execute("sweep", "--model", model, "--input", data.toString(), "--output",
                 tmp.resolve("bad").toString(), "--max-seq-len", "24"));
-        assertEquals(2, DeeBertMain.execute("sweep", "--model", model, "--data", data.toString(), "--output",
+        assertEquals(2, DeeBertMain.execute("sweep", "--model", model, "--input", data.toString(), "--output",
                 tmp.resolve("bad").toString(), "--max-seq-len", "24", "--label-col", "sentiment"));
-        assertEquals(2, DeeBertMain.execute("sweep", "--model", model, "--data", data.toString(), "--output",
+        assertEquals(2, DeeBertMain.execute("sweep", "--model", model, "--input", data.toString(), "--output",
                 tmp.resolve("bad").toString(), "--max-seq-len", "24", "--thresholds", "-1"));
     }
 }

@@ -1,0 +1,89 @@
+package dev.deebert.job.options;
+
+import ai.djl.Device;
+import dev.deebert.job.Sessions;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
+import java.util.Locale;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * How the commands that run a model run it. Sweep and score declare the same three so that a threshold holds
+ * for the runs it was calibrated for (README, "The serving contract").
+ */
+public final class EngineOptions {
+    private EngineOptions() {}
+
+    /** {@code --precision}: {@code fp32}, {@code bf16}, or {@code auto}, decided where the model will run. */
+    public static final class PrecisionOption {
+        @Option(names = "--precision", defaultValue = "auto", converter = PrecisionName.class,
+                paramLabel = "PRECISION",
+                description = "fp32, bf16 or auto: bf16 on GPUs and on CPUs with oneDNN bf16 GEMMs, else fp32"
+                        + " (default: ${DEFAULT-VALUE}, in every command that runs the model).")
+        private Precision named;
+
+        /**
+         * For the tasks of {@code spark}: auto is decided here, on the driver, once for the whole run (calibrated
+         * thresholds are looked up by it).
+         */
+        public Precision forTasksOf(SparkSession spark) {
+            return on(Sessions.taskDevice(spark));
+        }
+
+        public Precision on(Device device) {
+            return named != null ? named : Precision.fastestOn(device);
+        }
+    }
+
+    /** Null for {@code auto}, which only the device the model runs on can decide. */
+    static final class PrecisionName implements ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String name) {
+            String key = name.trim().toUpperCase(Locale.ROOT);
+            if (key.equals("AUTO")) {
+                return null;
+            }
+            try {
+                return Precision.valueOf(key);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("expected fp32, bf16 or auto, got '" + name + "'");
+            }
+        }
+    }
+
+    /** {@code --max-seq-len} of the commands that run a model at the length it records. */
+    public static final class MaxSeqLen {
+        @Spec(Spec.Target.MIXEE)
+        private CommandSpec command;
+
+        @Option(names = "--max-seq-len", paramLabel = "N", description = "Tokens per row, special tokens included"
+                + " (default: the model's serving.json, i.e. the length it was trained at).")
+        private Integer tokens;
+
+        /**
+         * The tokens per row to run {@code model} at: a length typed on the command line, else the one the model
+         * records, else conf/deebert.properties, else the model's default. picocli fills the option from conf/ as
+         * well, so only the parse result tells a typed value from a site default.
+         */
+        public int of(ModelDirectory model) {
+            boolean typed = command.commandLine().getParseResult().hasMatchedOption("--max-seq-len");
+            return model.maxSeqLen(typed ? tokens : null, typed ? null : tokens);
+        }
+    }
+
+    /** {@code --batch-size} of the commands that score rows. */
+    public static final class BatchSize {
+        @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N",
+                description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
+        private int rows;
+
+        public int rows() {
+            return rows;
+        }
+    }
+}
