@@ -2,7 +2,7 @@ package dev.deebert.job;
 
 import dev.deebert.job.score.TooManyFailedRows;
 import dev.deebert.model.ModelFormatException;
-import dev.deebert.train.TrainingDivergedException;
+import dev.deebert.job.train.TrainingDivergedException;
 import picocli.CommandLine;
 
 /**

@@ -3,7 +3,7 @@ package dev.deebert.tests;
 import ai.djl.Device;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
-import dev.deebert.score.ExecutorModels;
+import dev.deebert.executor.ExecutorModels;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.deebert.train.TrainingReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,9 +37,11 @@ public record ModelDirectory(Path dir, Path files, DeeBertConfig config, Serving
     public static final String TOKENIZER = "tokenizer.json";
     /** The operating points calibrate writes (dev.deebert.job.analysis.OperatingPoints). */
     public static final String OPERATING_POINTS = "deebert.json";
+    /** The report train writes (dev.deebert.job.train.TrainingReport). */
+    public static final String TRAINING_REPORT = "training_report.json";
     /** Everything a model directory holds; replacing one deletes nothing else. */
     private static final Set<String> MODEL_FILES = Set.of(CONFIG, WEIGHTS, TOKENIZER, ServingContract.FILE,
-            TrainingReport.FILE, OPERATING_POINTS);
+            TRAINING_REPORT, OPERATING_POINTS);
     /** Pickle checkpoints run code when loaded; we never open them. */
     private static final List<String> PICKLE_SUFFIXES = List.of(".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt");
 
@@ -273,10 +274,16 @@ public record ModelDirectory(Path dir, Path files, DeeBertConfig config, Serving
         return write(dir, weights, tokenizerJson, ServingContract.defaultFor(weights.config()), null, replace);
     }
 
+    /** Writes {@link #TRAINING_REPORT}, which only the trainer knows the schema of. */
+    @FunctionalInterface
+    public interface ReportWriter {
+        void write(Path file) throws IOException;
+    }
+
     /** Writes a trained model: its report, and as its serving contract the length it was trained at. */
-    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, TrainingReport report,
-                                       boolean replace) throws IOException {
-        return write(dir, weights, tokenizerJson, ServingContract.trained(report.maxSeqLen()), report, replace);
+    public static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, int trainedMaxSeqLen,
+                                       ReportWriter report, boolean replace) throws IOException {
+        return write(dir, weights, tokenizerJson, ServingContract.trained(trainedMaxSeqLen), report, replace);
     }
 
     /**
@@ -285,7 +292,7 @@ public record ModelDirectory(Path dir, Path files, DeeBertConfig config, Serving
      * driver of a run checks a model ({@link #verify}) first: a model that would not load never replaces one.
      */
     private static ModelDirectory write(Path dir, DeeBertWeights weights, Path tokenizerJson, ServingContract serving,
-                                        TrainingReport report, boolean replace) throws IOException {
+                                        ReportWriter report, boolean replace) throws IOException {
         checkWritable(dir, replace);
         Path draft = ModelVersions.draft(dir);
         try {
@@ -294,7 +301,7 @@ public record ModelDirectory(Path dir, Path files, DeeBertConfig config, Serving
             Files.copy(tokenizerJson, draft.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
             serving.write(draft);
             if (report != null) {
-                report.write(draft.resolve(TrainingReport.FILE));
+                report.write(draft.resolve(TRAINING_REPORT));
             }
             open(draft).verify();
         } catch (IOException | RuntimeException e) {

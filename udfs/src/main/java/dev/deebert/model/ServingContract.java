@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.deebert.train.TrainingReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +65,7 @@ public record ServingContract(@JsonProperty("format") String format, @JsonProper
 
     private static ServingContract recorded(Path dir) {
         Path file = dir.resolve(FILE);
-        Path report = dir.resolve(TrainingReport.FILE);
+        Path report = dir.resolve(ModelDirectory.TRAINING_REPORT);
         try {
             if (Files.isRegularFile(file)) {
                 ServingContract contract = JSON.readValue(file.toFile(), ServingContract.class);
@@ -75,9 +74,10 @@ public record ServingContract(@JsonProperty("format") String format, @JsonProper
                 }
                 return contract;
             }
-            return Files.isRegularFile(report) ? trained(TrainingReport.read(report).maxSeqLen()) : null;
+            return Files.isRegularFile(report)
+                    ? trained(JSON.readTree(report.toFile()).path("max_seq_len").asInt()) : null;
         } catch (IOException e) {
-            throw new ModelFormatException(dir + ": unreadable " + FILE + " or " + TrainingReport.FILE + ": "
+            throw new ModelFormatException(dir + ": unreadable " + FILE + " or " + ModelDirectory.TRAINING_REPORT + ": "
                     + e.getMessage(), e);
         }
     }

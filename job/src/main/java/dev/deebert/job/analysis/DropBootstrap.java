@@ -1,6 +1,6 @@
 package dev.deebert.job.analysis;
 
-import dev.deebert.analysis.SweepCounts;
+import dev.deebert.executor.SweepCounts;
 import java.util.Arrays;
 import org.apache.commons.math3.distribution.BinomialDistribution;
 import org.apache.commons.math3.random.RandomGenerator;

@@ -1,7 +1,7 @@
 package dev.deebert.job.analysis;
 
-import dev.deebert.analysis.Confusion;
-import dev.deebert.analysis.SweepCounts;
+import dev.deebert.executor.Confusion;
+import dev.deebert.executor.SweepCounts;
 import dev.deebert.tables.Catalog;
 import dev.deebert.tables.NamedRow;
 import java.sql.Timestamp;

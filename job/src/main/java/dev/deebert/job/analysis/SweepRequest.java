@@ -3,7 +3,7 @@ package dev.deebert.job.analysis;
 import dev.deebert.job.RunIds;
 import dev.deebert.job.InputFormat;
 import dev.deebert.model.Precision;
-import dev.deebert.score.ScoringSpec;
+import dev.deebert.executor.ScoringSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

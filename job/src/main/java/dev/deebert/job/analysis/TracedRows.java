@@ -2,7 +2,7 @@ package dev.deebert.job.analysis;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.deebert.analysis.SweepCounts;
+import dev.deebert.executor.SweepCounts;
 import dev.deebert.job.DeltaTables;
 import dev.deebert.tables.Catalog;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.deebert.job.score.Scoring.Scored;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
-import dev.deebert.score.ScoringSpec;
+import dev.deebert.executor.ScoringSpec;
 import dev.deebert.tables.Catalog;
 import dev.deebert.tables.Table;
 import java.nio.file.Path;

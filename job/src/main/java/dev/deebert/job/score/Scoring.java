@@ -6,8 +6,8 @@ import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
-import dev.deebert.score.PartitionScorer;
-import dev.deebert.score.ScoringSpec;
+import dev.deebert.executor.PartitionScorer;
+import dev.deebert.executor.ScoringSpec;
 import dev.deebert.tables.Catalog;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;

@@ -1,8 +1,5 @@
 package dev.deebert.job.train;
 
-import dev.deebert.train.Quality;
-import dev.deebert.train.StageReport;
-import dev.deebert.train.TrainingReport;
 import java.io.PrintWriter;
 import java.util.Locale;
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.deebert.analysis.ExitTrace;
+import dev.deebert.executor.ExitTrace;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.model.ExitPolicy;

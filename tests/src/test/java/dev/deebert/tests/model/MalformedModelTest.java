@@ -20,7 +20,7 @@ import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.model.ServingContract;
 import dev.deebert.model.TensorNames;
 import dev.deebert.tests.Fixtures;
-import dev.deebert.train.TrainingReport;
+import dev.deebert.job.train.TrainingReport;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;

@@ -14,7 +14,7 @@ import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
 import dev.deebert.model.Precision;
-import dev.deebert.score.PartitionScorer;
+import dev.deebert.executor.PartitionScorer;
 import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.deebert.train.LabelSet;
-import dev.deebert.train.Quality;
+import dev.deebert.job.train.LabelSet;
+import dev.deebert.job.train.Quality;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,0 +1,184 @@
+package dev.deebert.executor;
+
+import dev.deebert.model.Prediction;
+import dev.deebert.model.TokenizedText;
+import dev.deebert.tables.Catalog;
+import dev.deebert.tables.NamedRow;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Queue;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs
+ * length-sorted batches through the batched early exit, and emits one prediction row per input row (in
+ * input order) followed by one row carrying the partition's stats. A row that cannot be scored gets its
+ * error recorded instead of a prediction; it never fails the task. A failing model does (a batch whose
+ * rows all fail alone too).
+ *
+ * <p>Input rows follow {@link Catalog#INPUT}, with {@link Catalog#KEPT} when the run keeps columns; output
+ * rows follow {@link Catalog#scorerOutput}.
+ */
+public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Fault injection for the exactly-once tests: a Spark local property naming a partition whose first
+     * attempt fails after it has produced its rows.
+     */
+    public static final String FAIL_FIRST_ATTEMPT_OF_PARTITION = "deebert.faults.failFirstAttemptOfPartition";
+
+    private final ScoringSpec spec;
+    private final StructType predictions;
+    private final StructType output;
+
+    /** @param predictions the run's predictions schema ({@link Catalog#predictions}) */
+    public PartitionScorer(ScoringSpec spec, StructType predictions) {
+        this.spec = spec;
+        this.predictions = predictions;
+        this.output = Catalog.scorerOutput(predictions);
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        TaskContext task = TaskContext.get();
+        ExecutorModels.Loaded model = ExecutorModels.forTask(spec, task);
+        return new Output(input, model, task, model.engine().device().toString());
+    }
+
+    private final class Output extends WindowedOutput<Row> {
+        private final Iterator<Row> input;
+        private final ExecutorModels.Loaded model;
+        private final TaskContext task;
+        private final String device;
+        private final PartitionStats stats;
+        private boolean statsEmitted;
+
+        Output(Iterator<Row> input, ExecutorModels.Loaded model, TaskContext task, String device) {
+            this.input = input;
+            this.model = model;
+            this.task = task;
+            this.device = device;
+            this.stats = new PartitionStats(spec);
+        }
+
+        @Override
+        protected boolean fill(Queue<Row> ready) {
+            if (input.hasNext()) {
+                scoreWindow(ready);
+            } else if (!statsEmitted) {
+                failIfInjected();
+                ready.add(new NamedRow(output).set(Catalog.STATS, stats.toRow(task, device)).toRow());
+                statsEmitted = true;
+            } else {
+                return false;
+            }
+            return true;
+        }
+
+        private void scoreWindow(Queue<Row> ready) {
+            List<Row> rows = new ArrayList<>(spec.windowRows());
+            while (rows.size() < spec.windowRows() && input.hasNext()) {
+                rows.add(input.next());
+            }
+            TokenizedText[] tokens = new TokenizedText[rows.size()];
+            String[] errors = new String[rows.size()];
+            long start = System.nanoTime();
+            for (int i = 0; i < rows.size(); i++) {
+                try {
+                    tokens[i] = tokenize(rows.get(i));
+                } catch (RuntimeException e) {
+                    errors[i] = describe(e);
+                }
+            }
+            stats.addTokenizeNanos(System.nanoTime() - start);
+
+            Prediction[] predictions = new Prediction[rows.size()];
+            start = System.nanoTime();
+            for (int[] batch : spec.batchesByLength(tokens)) {
+                classify(batch, tokens, predictions, errors);
+            }
+            stats.addModelNanos(System.nanoTime() - start);
+
+            for (int i = 0; i < rows.size(); i++) {
+                ready.add(predictionRow(rows.get(i), predictions[i], errors[i]));
+            }
+        }
+
+        /**
+         * Runs one batch; if it fails as a whole, each row alone, so one bad row cannot take others down. When
+         * every row fails alone as well, the failure is not the rows' (a broken engine, a lost or asserted
+         * device, memory that never frees): recording it as each row's error would pass off an unscored batch
+         * as scored, so it fails the task instead and Spark retries it. A batch of one row cannot tell the two
+         * apart; its failure stays the row's, and the run's failed-row share catches an engine that fails them
+         * all.
+         */
+        private void classify(int[] batch, TokenizedText[] tokens, Prediction[] predictions, String[] errors) {
+            try {
+                List<Prediction> out = model.engine().classify(
+                        Arrays.stream(batch).mapToObj(i -> tokens[i]).toList(), spec.policy());
+                for (int j = 0; j < batch.length; j++) {
+                    predictions[batch[j]] = out.get(j);
+                }
+            } catch (RuntimeException batchFailure) {
+                if (batch.length == 1) {
+                    errors[batch[0]] = describe(batchFailure);
+                    return;
+                }
+                for (int row : batch) {
+                    classify(new int[] {row}, tokens, predictions, errors);
+                }
+                if (Arrays.stream(batch).allMatch(row -> predictions[row] == null)) {
+                    throw new IllegalStateException("a batch of " + batch.length + " rows failed, and each of its"
+                            + " rows failed alone too, so the model, not the rows, is failing: "
+                            + describe(batchFailure), batchFailure);
+                }
+            }
+        }
+
+        private TokenizedText tokenize(Row row) {
+            return spec.encode(model.tokenizer(), row.getAs("text"), row.getAs("text_b"));
+        }
+
+        private Row predictionRow(Row in, Prediction p, String error) {
+            NamedRow prediction = new NamedRow(predictions)
+                    .set("run_id", spec.runId())
+                    .set("id", in.getAs("id"))
+                    .set("model_sha256", spec.modelSha256())
+                    .set("threshold", spec.threshold())
+                    .set("max_seq_len", spec.maxSeqLen())
+                    .set("precision", spec.precision().toString());
+            if (p == null) {
+                stats.failed();
+                prediction.set("error", error == null ? "not scored" : error);
+            } else {
+                stats.scored(p.numTokens(), p.exitLayer(), p.layersComputed());
+                float[] probabilities = p.probabilities();
+                prediction.set("label", spec.labels().get(p.labelIndex())).set("label_index", p.labelIndex())
+                        .set("confidence", probabilities[p.labelIndex()]).set("probabilities", probabilities)
+                        .set("entropy", p.entropy()).set("exit_layer", p.exitLayer())
+                        .set("num_tokens", p.numTokens()).set("truncated", p.truncated());
+            }
+            if (!spec.passThrough().isEmpty()) {
+                prediction.setAll(in.getStruct(in.fieldIndex(Catalog.KEPT)));
+            }
+            return new NamedRow(output).set(Catalog.PREDICTION, prediction.toRow()).toRow();
+        }
+
+        private void failIfInjected() {
+            String partition = task.getLocalProperty(FAIL_FIRST_ATTEMPT_OF_PARTITION);
+            if (partition != null && Integer.parseInt(partition) == task.partitionId() && task.attemptNumber() == 0) {
+                throw new IllegalStateException("injected failure of partition " + partition + ", attempt 0");
+            }
+        }
+    }
+
+    private static String describe(RuntimeException e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+}

@@ -1,0 +1,87 @@
+package dev.deebert.executor;
+
+import dev.deebert.model.DeeBertTokenizer;
+import dev.deebert.model.ExitPolicy;
+import dev.deebert.model.Precision;
+import dev.deebert.model.TokenizedText;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Everything an executor needs to score a partition, built and validated on the driver and shipped with
+ * the task closure.
+ *
+ * @param modelDir model directory, readable from every executor (local path or shared mount)
+ * @param modelSha256 SHA-256 of the model's weights, recorded with every prediction
+ * @param numLayers encoder layers N of the model (for histograms and layers_full)
+ * @param labels label names by index
+ * @param policy exit thresholds
+ * @param threshold the single threshold S recorded with predictions (NaN for per-layer policies)
+ * @param precision fp32 or bf16
+ * @param batchSize rows per forward pass
+ * @param maxSeqLen tokens per row, special tokens included
+ * @param passThrough input columns copied unchanged to the predictions (after the fixed columns)
+ */
+public record ScoringSpec(String runId, String modelDir, String modelSha256, int numLayers, List<String> labels,
+                          ExitPolicy policy, double threshold, Precision precision, int batchSize, int maxSeqLen,
+                          List<String> passThrough) implements Serializable {
+
+    /**
+     * The largest {@code --batch-size}: a task reads {@link #windowRows} rows ahead, so a larger batch would
+     * have every task hold over a million rows at once, and a window of 16 x 2^27 rows does not even have an
+     * int size.
+     */
+    public static final int MAX_BATCH_SIZE = 1 << 16;
+
+    /** Fails, naming the option, unless {@code batchSize} is a batch size scoring and sweeps can run. */
+    public static void checkBatchSize(int batchSize) {
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("--batch-size must be between 1 and " + MAX_BATCH_SIZE + ", got "
+                    + batchSize);
+        }
+    }
+
+    /** Texts are cut to this many characters before tokenizing: far beyond what maxSeqLen tokens can hold,
+     *  and it keeps a megabyte-long row from costing megabytes of tokenizer work. */
+    public int maxChars() {
+        return maxSeqLen * 64;
+    }
+
+    /** Rows read ahead, tokenized and sorted by length before batching: larger windows cut more padding. */
+    public int windowRows() {
+        return batchSize * 16;
+    }
+
+    /**
+     * Tokenizes a row's texts the way every pass over the data must (scoring, sweeps, timing): each text cut
+     * to {@link #maxChars} first, and a cut row counts as truncated.
+     */
+    public TokenizedText encode(DeeBertTokenizer tokenizer, String text, String textB) {
+        boolean cut = tooLong(text) || tooLong(textB);
+        TokenizedText tokens = tokenizer.encode(cut(text), cut(textB));
+        return cut ? new TokenizedText(tokens.ids(), tokens.typeIds(), true) : tokens;
+    }
+
+    /** Positions of the tokenized rows (nulls skipped), sorted by token count and cut every batchSize rows. */
+    public List<int[]> batchesByLength(TokenizedText[] tokens) {
+        int[] byLength = IntStream.range(0, tokens.length).filter(i -> tokens[i] != null).boxed()
+                .sorted(Comparator.comparingInt(i -> tokens[i].numTokens())).mapToInt(Integer::intValue).toArray();
+        List<int[]> batches = new ArrayList<>();
+        for (int from = 0; from < byLength.length; from += batchSize) {
+            batches.add(Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + batchSize)));
+        }
+        return batches;
+    }
+
+    private boolean tooLong(String text) {
+        return text != null && text.length() > maxChars();
+    }
+
+    private String cut(String text) {
+        return tooLong(text) ? text.substring(0, maxChars()) : text;
+    }
+}
