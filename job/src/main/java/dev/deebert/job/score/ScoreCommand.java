@@ -102,11 +102,11 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelDirectory dir = ModelDirectory.open(model.dir());
+        ModelDirectory dir = ModelDirectory.open(model.dir().toAbsolutePath());
         SparkSession spark = Sessions.getOrCreate("deebert score");
         Precision chosen = precision.forTasksOf(spark);
         int seqLen = maxSeqLen.of(dir);
-        ScoreRequest request = new ScoreRequest(model.dir(), rows.table().path(), rows.table().format(),
+        ScoreRequest request = new ScoreRequest(dir, rows.table().path(), rows.table().format(),
                 rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
                 threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
                 partitions, seqLen, maxFailedFraction, incremental());

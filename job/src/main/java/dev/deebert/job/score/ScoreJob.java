@@ -54,7 +54,8 @@ public final class ScoreJob {
 
     public ScoreSummary run(ScoreRequest request) {
         long start = System.nanoTime();
-        ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath()).verify();
+        ModelDirectory model = request.model().verify();
+        String modelDir = model.dir().toAbsolutePath().toString();
         DeeBertConfig config = model.config();
         // A directory that holds no files yet (a feed before its first delivery) is an input of no rows: Spark
         // infers no schema from no files, and no format can be told from them.
@@ -65,7 +66,7 @@ public final class ScoreJob {
         if (raw != null) {
             columns.check(raw.schema());
         }
-        ScoringSpec spec = new ScoringSpec(request.runId(), model.dir().toString(), model.weightsSha256(),
+        ScoringSpec spec = new ScoringSpec(request.runId(), modelDir, model.weightsSha256(),
                 config.numHiddenLayers(), labels(config), ExitPolicy.uniform(request.threshold(),
                 config.numHiddenLayers()), request.threshold(), request.precision(), request.batchSize(),
                 request.maxSeqLen(), request.keepCols());
@@ -83,7 +84,7 @@ public final class ScoreJob {
         checkRunIdFree(tables, request.runId(), mode);
         tables.prepare(written);
 
-        RunRecord run = RunRecord.started(request.runId(), mode, model.dir().toString(), spec.modelSha256(),
+        RunRecord run = RunRecord.started(request.runId(), mode, modelDir, spec.modelSha256(),
                 request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request, format));
         writeRun(tables, run);
         IncrementalScoring incremental = null;

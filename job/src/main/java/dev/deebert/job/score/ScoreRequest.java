@@ -2,6 +2,7 @@ package dev.deebert.job.score;
 
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.RunIds;
+import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.ScoringSpec;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import java.util.List;
 /**
  * A scoring run as the user asked for it, checked on the driver before anything starts.
  *
+ * @param model the model as opened once on the driver: the threshold was looked up for its weights, and
+ *     the run scores and stamps exactly those (a model replaced since is refused by the executors)
  * @param format how to read the input, or null to tell from its files' names (see {@link InputFormat#guess})
  * @param idCol input column holding row ids, or null to derive stable ids from the text
  * @param textBCol second text of pair tasks, or null
@@ -22,7 +25,7 @@ import java.util.List;
  * @param incremental how to score only what is new since the last run, or null for a batch run over the
  *     whole input
  */
-public record ScoreRequest(Path model, Path input, InputFormat format, String idCol, String textCol,
+public record ScoreRequest(ModelDirectory model, Path input, InputFormat format, String idCol, String textCol,
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
                            int batchSize, Precision precision, int partitions, int maxSeqLen,
                            double maxFailedFraction, Incremental incremental) {

@@ -110,7 +110,7 @@ final class LabeledCorpus {
     static synchronized Path scoredRoot() {
         Path out = sweptRoot();
         if (!Files.exists(out.resolve("runs"))) {
-            new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(Fixtures.golden("bert"), data(),
+            new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), data(),
                     InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32,
                     3, MAX_SEQ_LEN, 0.001, null));
         }

@@ -112,6 +112,29 @@ class ModelReplacementTest {
         }
     }
 
+    /**
+     * score looks the threshold up for the weights it opened; a model replaced before the job starts must not be
+     * scored under that threshold and hash (the job once opened the model a second time and took the new one).
+     */
+    @Test
+    void aModelReplacedBetweenTheCommandAndTheJobFailsTheRun() throws Exception {
+        SparkSession spark = SparkTestSession.get();
+        Path input = Files.write(tmp.resolve("input.jsonl"), IntStream.range(0, 8)
+                .mapToObj(i -> "{\"doc\": \"d" + i + "\", \"text\": \"quiet street " + i + "\"}").toList());
+        Path model = tmp.resolve("model");
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            DeeBertWeights golden = ModelDirectory.open(Fixtures.golden("bert")).loadWeights(manager);
+            String validated = ModelDirectory.write(model, golden, TOKENIZER, false).weightsSha256();
+            ScoreRequest request = request(model, input, tmp.resolve("out"), "replaced-before-job");
+            String replaced = ModelDirectory.write(model, variant(golden), TOKENIZER, true).weightsSha256();
+
+            Throwable failure = assertThrows(Throwable.class, () -> new ScoreJob(spark).run(request));
+            assertEquals(validated, request.model().weightsSha256());
+            assertTrue(messages(failure).contains("SHA-256 " + replaced + " but the run was validated with, and"
+                    + " stamps its rows with, " + validated), messages(failure));
+        }
+    }
+
     /** A reader opening the model in a loop while it is replaced again and again. */
     @Test
     void readersSeeTheOldModelOrTheNewOneNeverNoneOrAMix() throws Exception {
@@ -198,7 +221,7 @@ class ModelReplacementTest {
     }
 
     private static ScoreRequest request(Path model, Path input, Path out, String runId) {
-        return new ScoreRequest(model, input, InputFormat.guess(input), "doc", "text", null, List.of(), out, 0.5,
+        return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of(), out, 0.5,
                 runId, 16, Precision.FP32, 2, 24, 0.001, null);
     }
 

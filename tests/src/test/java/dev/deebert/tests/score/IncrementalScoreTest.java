@@ -134,7 +134,7 @@ class IncrementalScoreTest {
 
     private static ScoreRequest request(Path model, Path input, Path out, Path checkpoint, String runId,
                                         boolean rescore, int maxFilesPerTrigger) {
-        return new ScoreRequest(model, input, InputFormat.guess(input), "doc", "text", null, List.of("source"), out,
+        return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of("source"), out,
                 0.0, runId, 16, Precision.FP32, 2, 24, 0.001,
                 new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger));
     }

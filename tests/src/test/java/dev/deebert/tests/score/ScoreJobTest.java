@@ -13,6 +13,7 @@ import dev.deebert.job.InputFormat;
 import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
+import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.PartitionScorer;
 import dev.deebert.tables.Catalog;
@@ -74,7 +75,7 @@ class ScoreJobTest {
 
     private static ScoreRequest request(Path input, Path output, double threshold, String runId, String idCol,
                                         double maxFailedFraction) {
-        return new ScoreRequest(Fixtures.golden("bert"), input, InputFormat.guess(input), idCol, "text", null,
+        return new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input, InputFormat.guess(input), idCol, "text", null,
                 List.of("source"), output, threshold, runId, 16, Precision.FP32, 3, 24, maxFailedFraction, null);
     }
 
@@ -164,7 +165,7 @@ class ScoreJobTest {
     void derivedIdsAreStableAcrossReruns() {
         Path out = tmp.resolve("ids");
         new ScoreJob(spark).run(request(corpus, out, 0.5, "a", null));
-        new ScoreJob(spark).run(new ScoreRequest(Fixtures.golden("bert"), corpus, InputFormat.JSON, null, "text",
+        new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), corpus, InputFormat.JSON, null, "text",
                 null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, 5, 24, 0.001, null));
         Dataset<Row> a = table(out, "predictions").filter(col("run_id").equalTo("a")).select("id");
         Dataset<Row> b = table(out, "predictions").filter(col("run_id").equalTo("b")).select("id");
@@ -185,7 +186,7 @@ class ScoreJobTest {
         }
         Files.write(input, lines, StandardCharsets.UTF_8);
         Path out = tmp.resolve("labeled");
-        new ScoreJob(spark).run(new ScoreRequest(Fixtures.golden("bert"), input, InputFormat.JSON, "doc", "text", null,
+        new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input, InputFormat.JSON, "doc", "text", null,
                 List.of("label", "text"), out, 0.5, "kept", 16, Precision.FP32, 2, 24, 0.001, null));
         Dataset<Row> predictions = table(out, "predictions");
         assertEquals(20, predictions.filter(col("text").equalTo(functions.concat(functions.lit("good value "),
