@@ -84,6 +84,11 @@ public record OperatingPoints(@JsonProperty("format") String format,
             return point(maxDrop).threshold();
         }
 
+        /** The threshold of budget {@code maxDrop}, or of the strictest budget when it is null (auto). */
+        public double thresholdFor(Double maxDrop) {
+            return maxDrop != null ? threshold(maxDrop) : auto().threshold();
+        }
+
         /** The point of the strictest budget: what {@code --threshold auto} means. */
         public Point auto() {
             return points.get(0);

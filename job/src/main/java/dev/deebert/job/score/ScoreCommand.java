@@ -132,7 +132,7 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         try {
             OperatingPoints.Calibrated points = OperatingPoints.lookup(dir.dir(), dir.weightsSha256(), chosen, seqLen);
-            return operatingPoint != null ? points.threshold(operatingPoint) : points.auto().threshold();
+            return points.thresholdFor(operatingPoint);
         } catch (OperatingPoints.Uncalibrated e) {
             if (!allowUncalibrated) {
                 throw e;

@@ -1,0 +1,306 @@
+package dev.deebert.ml;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
+import static org.apache.spark.sql.functions.struct;
+
+import dev.deebert.executor.PartitionScorer;
+import dev.deebert.executor.ScoringSpec;
+import dev.deebert.job.InputColumns;
+import dev.deebert.job.Sessions;
+import dev.deebert.job.analysis.OperatingPoints;
+import dev.deebert.model.ExitPolicy;
+import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Precision;
+import dev.deebert.tables.Catalog;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * DeeBERT as a Spark ML Pipeline stage: {@link #transform} adds the prediction columns of the {@code predictions}
+ * table to every row, computed by the executor code {@code score} runs (one model per executor JVM, batched early
+ * exit, a row that cannot be scored gets its {@code error} instead of failing the task). Unset parameters follow
+ * the model's serving contract exactly as {@code score}'s options do: its trained length, {@code auto} precision,
+ * the strictest operating point calibrated for that precision and length. Unlike {@code score} it writes no table
+ * and keeps no run: the output is as lazy as any transformer's, in the input's partitions and row order.
+ *
+ * <pre>{@code
+ * DeeBertClassifier deebert = new DeeBertClassifier().setModelDir("models/spam-deebert").setTextCol("body");
+ * Dataset<Row> scored = new Pipeline().setStages(new PipelineStage[] {cleaner, deebert}).fit(mails).transform(mails);
+ * }</pre>
+ */
+public final class DeeBertClassifier extends Transformer implements DefaultParamsWritable {
+    private static final long serialVersionUID = 1L;
+
+    /** The prediction columns added, named {@link #outputPrefix} + the predictions table's name. */
+    static final List<String> OUTPUT_COLUMNS = List.of("label", "label_index", "confidence", "probabilities",
+            "entropy", "exit_layer", "num_tokens", "truncated", "error");
+
+    /** The scorer's pass-through column holding the whole input row. */
+    private static final String ROW = "row";
+
+    private final String uid;
+    // Spark finds a stage's params through its public no-argument methods that return a Param (as Scala's vals
+    // compile), so each field has its accessor below.
+    private final Param<String> modelDir;
+    private final DoubleParam threshold;
+    private final DoubleParam operatingPoint;
+    private final Param<String> textCol;
+    private final Param<String> textBCol;
+    private final IntParam batchSize;
+    private final Param<String> precision;
+    private final IntParam maxSeqLen;
+    private final Param<String> outputPrefix;
+
+    public DeeBertClassifier() {
+        this(Identifiable.randomUID("deebert"));
+    }
+
+    /** The constructor {@link #copy} and {@link #read} call. */
+    public DeeBertClassifier(String uid) {
+        // Params belong to this uid, so they are made once it is set.
+        this.uid = uid;
+        modelDir = new Param<>(this, "modelDir", "DeeBERT model directory, readable by every executor");
+        threshold = new DoubleParam(this, "threshold", "entropy threshold S, used as given; 0 runs the full model",
+                ParamValidators.gtEq(0));
+        operatingPoint = new DoubleParam(this, "operatingPoint", "accuracy points the early exit may lose: the"
+                + " threshold calibrate chose for this budget (default: the strictest one calibrated)",
+                ParamValidators.gtEq(0));
+        textCol = new Param<>(this, "textCol", "text column");
+        textBCol = new Param<>(this, "textBCol", "second text column, for pair tasks");
+        batchSize = new IntParam(this, "batchSize", "rows per forward pass",
+                ParamValidators.inRange(1, ScoringSpec.MAX_BATCH_SIZE));
+        precision = new Param<>(this, "precision", "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16"
+                + " GEMMs)", ParamValidators.inArray(precisionNames()));
+        maxSeqLen = new IntParam(this, "maxSeqLen", "tokens per row, special tokens included (default: the"
+                + " length the model was trained at)", ParamValidators.gtEq(2));
+        outputPrefix = new Param<>(this, "outputPrefix", "prefix of the added columns' names");
+        setDefault(textCol, "text");
+        setDefault(batchSize, 32);
+        setDefault(precision, "auto");
+        setDefault(outputPrefix, "");
+    }
+
+    private static String[] precisionNames() {
+        List<String> names = new ArrayList<>(List.of("auto"));
+        Arrays.stream(Precision.values()).map(Precision::toString).forEach(names::add);
+        return names.toArray(String[]::new);
+    }
+
+    public Param<String> modelDir() {
+        return modelDir;
+    }
+
+    public DoubleParam threshold() {
+        return threshold;
+    }
+
+    public DoubleParam operatingPoint() {
+        return operatingPoint;
+    }
+
+    public Param<String> textCol() {
+        return textCol;
+    }
+
+    public Param<String> textBCol() {
+        return textBCol;
+    }
+
+    public IntParam batchSize() {
+        return batchSize;
+    }
+
+    public Param<String> precision() {
+        return precision;
+    }
+
+    public IntParam maxSeqLen() {
+        return maxSeqLen;
+    }
+
+    public Param<String> outputPrefix() {
+        return outputPrefix;
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    public DeeBertClassifier setModelDir(String value) {
+        return (DeeBertClassifier) set(modelDir, value);
+    }
+
+    public DeeBertClassifier setThreshold(double value) {
+        return (DeeBertClassifier) set(threshold, value);
+    }
+
+    public DeeBertClassifier setOperatingPoint(double maxDrop) {
+        return (DeeBertClassifier) set(operatingPoint, maxDrop);
+    }
+
+    public DeeBertClassifier setTextCol(String value) {
+        return (DeeBertClassifier) set(textCol, value);
+    }
+
+    public DeeBertClassifier setTextBCol(String value) {
+        return (DeeBertClassifier) set(textBCol, value);
+    }
+
+    public DeeBertClassifier setBatchSize(int value) {
+        return (DeeBertClassifier) set(batchSize, value);
+    }
+
+    public DeeBertClassifier setPrecision(String value) {
+        return (DeeBertClassifier) set(precision, value.toLowerCase(Locale.ROOT));
+    }
+
+    public DeeBertClassifier setMaxSeqLen(int value) {
+        return (DeeBertClassifier) set(maxSeqLen, value);
+    }
+
+    public DeeBertClassifier setOutputPrefix(String value) {
+        return (DeeBertClassifier) set(outputPrefix, value);
+    }
+
+    public String getModelDir() {
+        return getOrDefault(modelDir);
+    }
+
+    public double getThreshold() {
+        return (Double) getOrDefault(threshold);
+    }
+
+    public double getOperatingPoint() {
+        return (Double) getOrDefault(operatingPoint);
+    }
+
+    public String getTextCol() {
+        return getOrDefault(textCol);
+    }
+
+    public String getTextBCol() {
+        return getOrDefault(textBCol);
+    }
+
+    public int getBatchSize() {
+        return (Integer) getOrDefault(batchSize);
+    }
+
+    public String getPrecision() {
+        return getOrDefault(precision);
+    }
+
+    public int getMaxSeqLen() {
+        return (Integer) getOrDefault(maxSeqLen);
+    }
+
+    public String getOutputPrefix() {
+        return getOrDefault(outputPrefix);
+    }
+
+    /**
+     * Checks on the driver what can be checked without the model: the text columns exist and the added columns
+     * take no name the input has (compared ignoring case, as Spark does).
+     */
+    @Override
+    public StructType transformSchema(StructType schema) {
+        if (!isDefined(modelDir)) {
+            throw new IllegalArgumentException(uid + ": set modelDir");
+        }
+        if (isDefined(threshold) && isDefined(operatingPoint)) {
+            throw new IllegalArgumentException(uid + ": set threshold or operatingPoint, not both");
+        }
+        List<String> names = Arrays.stream(schema.fieldNames()).map(n -> n.toLowerCase(Locale.ROOT)).toList();
+        for (Param<String> column : textColumns()) {
+            if (!names.contains(getOrDefault(column).toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException(uid + ": " + column.name() + " '" + getOrDefault(column)
+                        + "' is not a column of the input (columns: " + String.join(", ", schema.fieldNames()) + ")");
+            }
+        }
+        StructType out = schema;
+        for (String name : OUTPUT_COLUMNS) {
+            String added = getOutputPrefix() + name;
+            if (names.contains(added.toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException(uid + ": the input already has a column '" + added
+                        + "'; set outputPrefix so that the prediction columns get names of their own");
+            }
+            StructField field = Catalog.PREDICTIONS.schema().apply(name);
+            out = out.add(added, field.dataType(), true);
+        }
+        return out;
+    }
+
+    private List<Param<String>> textColumns() {
+        return isDefined(textBCol) ? List.of(textCol, textBCol) : List.of(textCol);
+    }
+
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType input = dataset.schema();
+        transformSchema(input);
+        SparkSession spark = dataset.sparkSession();
+        ModelDirectory model = ModelDirectory.open(Path.of(getModelDir()).toAbsolutePath()).verify();
+        int tokens = model.maxSeqLen(isDefined(maxSeqLen) ? getMaxSeqLen() : null, null);
+        model.checkMaxSeqLen(tokens);
+        Precision chosen = "auto".equals(getPrecision()) ? Precision.fastestOn(Sessions.taskDevice(spark))
+                : Precision.valueOf(getPrecision().toUpperCase(Locale.ROOT));
+        double s = isDefined(threshold) ? getThreshold()
+                : OperatingPoints.lookup(model.dir(), model.weightsSha256(), chosen, tokens)
+                        .thresholdFor(isDefined(operatingPoint) ? getOperatingPoint() : null);
+        int layers = model.config().numHiddenLayers();
+        ScoringSpec spec = new ScoringSpec(uid, model.dir().toString(), model.weightsSha256(), layers,
+                model.config().labelNames(), ExitPolicy.uniform(s, layers), s, chosen, getBatchSize(), tokens,
+                List.of(ROW));
+
+        // The scorer reads Catalog.INPUT and passes the whole row through; the id is only the scorer's.
+        Column[] columns = Arrays.stream(input.fieldNames()).map(InputColumns::named).toArray(Column[]::new);
+        Column textB = isDefined(textBCol) ? InputColumns.named(getTextBCol()).cast("string")
+                : lit(null).cast("string");
+        Dataset<Row> scorerInput = dataset.toDF().select(monotonically_increasing_id().cast("string").as("id"),
+                InputColumns.named(getTextCol()).cast("string").as("text"), textB.as("text_b"),
+                struct(struct(columns).as(ROW)).as(Catalog.KEPT));
+        StructType predictions = Catalog.predictions(new StructType().add(ROW, input, false), List.of(ROW)).schema();
+        Dataset<Row> scored = scorerInput.mapPartitions(new PartitionScorer(spec, predictions),
+                Encoders.row(Catalog.scorerOutput(predictions))).filter(col(Catalog.PREDICTION).isNotNull());
+
+        List<Column> out = new ArrayList<>(List.of(col(Catalog.PREDICTION + "." + ROW + ".*")));
+        OUTPUT_COLUMNS.forEach(name -> out.add(col(Catalog.PREDICTION + "." + name).as(getOutputPrefix() + name)));
+        return scored.select(out.toArray(Column[]::new));
+    }
+
+    @Override
+    public DeeBertClassifier copy(ParamMap extra) {
+        return defaultCopy(extra);
+    }
+
+    public static MLReader<DeeBertClassifier> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    public static DeeBertClassifier load(String path) {
+        return read().load(path);
+    }
+}
