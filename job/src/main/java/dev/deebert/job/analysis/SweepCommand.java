@@ -8,6 +8,7 @@ import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.ModelDirectory;
 import java.io.PrintWriter;
 import java.time.LocalDateTime;
+import java.util.Arrays;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -37,9 +38,16 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     OutputOptions.DeltaRoot output;
 
-    @Option(names = "--thresholds", split = ",",
-            defaultValue = "0,0.001,0.005,0.01,0.05,0.1,0.15,0.2,0.3,0.4,0.5,0.6,0.7",
-            description = "Entropy thresholds S; 0 is always added (default: ${DEFAULT-VALUE}).")
+    /**
+     * The default thresholds of a two-label model. Entropies range up to ln C for C labels, so a model with more
+     * labels gets this grid times log2(C): a fixed grid would stop at a fraction of the range, where a
+     * five-label model still exits almost nothing, and calibrate could pick no more than its top.
+     */
+    static final double[] TWO_LABEL_GRID = {0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
+
+    @Option(names = "--thresholds", split = ",", description = "Entropy thresholds S; 0 is always added (default:"
+            + " 0,0.001,0.005,0.01,0.05,0.1,0.15,0.2,0.3,0.4,0.5,0.6,0.7 for two labels, times log2(labels) for"
+            + " more).")
     List<Double> thresholds;
 
     @Option(names = "--run-id", description = "Run id; rerunning an id replaces that run's rows (default: sweep-<time>).")
@@ -58,15 +66,22 @@ public final class SweepCommand implements Callable<Integer> {
             description = "Also run the real early exit at every threshold and time it (actual_saving).")
     boolean measureTime;
 
+    /** {@link #TWO_LABEL_GRID} scaled to the entropy range of {@code labels} labels, to four decimals. */
+    static double[] defaultThresholds(int labels) {
+        double scale = Math.log(Math.max(2, labels)) / Math.log(2);
+        return Arrays.stream(TWO_LABEL_GRID).map(s -> Math.round(s * scale * 1e4) / 1e4).toArray();
+    }
+
     @Override
     public Integer call() {
         SparkSession spark = Sessions.getOrCreate("deebert sweep");
+        ModelDirectory swept = ModelDirectory.open(model.dir());
         SweepRequest request = new SweepRequest(model.dir(), rows.table().path(), rows.table().formatOrGuess(),
                 rows.idCol(), rows.textCol(), labelCol.name(), output.root(),
-                thresholds.stream().mapToDouble(Double::doubleValue).toArray(),
+                thresholds != null ? thresholds.stream().mapToDouble(Double::doubleValue).toArray()
+                        : defaultThresholds(swept.config().numLabels()),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize.rows(), precision.forTasksOf(spark), maxSeqLen.of(ModelDirectory.open(model.dir())),
-                measureTime);
+                batchSize.rows(), precision.forTasksOf(spark), maxSeqLen.of(swept), measureTime);
         SweepPoint[] points = new SweepJob(spark).run(request);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("sweep %s: %d rows, %s at %d tokens, batch %d%n", request.runId(), points[0].rows(),

@@ -58,6 +58,26 @@ class CalibrateTest {
         model = Fixtures.copyGoldenBert(tmp.resolve("model"));
     }
 
+    /**
+     * Entropies range up to ln C: the golden model's three labels put its rows near ln 3 = 1.10, beyond the top of
+     * a grid made for two labels (0.7), where no row would exit and calibrate could only pick S=0.
+     */
+    @Test
+    void theDefaultThresholdsSpanTheEntropiesOfAThreeLabelModel() {
+        Path sweepRoot = tmp.resolve("default-grid");
+        assertEquals(0, execute("sweep", "--model", model.toString(), "--input", LabeledCorpus.data().toString(),
+                "--id-col", "doc", "--output", sweepRoot.toString(), "--run-id", "grid").exitCode());
+        List<Row> sweep = spark.read().format("delta").load(sweepRoot.resolve("sweep").toString())
+                .orderBy("threshold").collectAsList();
+        assertEquals(13, sweep.size());
+        assertEquals(Math.round(0.7 * Math.log(3) / Math.log(2) * 1e4) / 1e4,
+                sweep.get(12).<Double>getAs("threshold"), 0.0);
+        assertEquals(1 - 1.0 / LabeledCorpus.LAYERS, sweep.get(12).<Double>getAs("expected_saving"), 1e-9,
+                "above ln 3 every row leaves at the first ramp");
+        assertTrue(sweep.stream().anyMatch(r -> r.<Double>getAs("expected_saving") > 0
+                && r.<Double>getAs("expected_saving") < 1), "thresholds inside the rows' entropy range");
+    }
+
     private static String calibrate(Path modelDir, String... extra) {
         String[] base = {"calibrate", "--output", root.toString(), "--model", modelDir.toString(), "--max-drop",
                 Arrays.stream(BUDGETS).mapToObj(Double::toString).reduce((a, b) -> a + "," + b).orElseThrow()};
