@@ -19,6 +19,7 @@ import dev.deebert.model.ServingContract;
 import dev.deebert.model.TensorNames;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -61,8 +62,7 @@ class ModelReplacementTest {
     @Test
     void aModelReplacedAfterTheDriverCheckedItFailsTheRunAndStampsNoRow() throws Exception {
         SparkSession spark = SparkTestSession.get();
-        Path input = Files.write(tmp.resolve("input.jsonl"), IntStream.range(0, 40)
-                .mapToObj(i -> "{\"doc\": \"d" + i + "\", \"text\": \"the room was clean " + i + "\"}").toList());
+        Path input = input(40);
         Path model = tmp.resolve("model");
         Path out = tmp.resolve("out");
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -119,8 +119,7 @@ class ModelReplacementTest {
     @Test
     void aModelReplacedBetweenTheCommandAndTheJobFailsTheRun() throws Exception {
         SparkSession spark = SparkTestSession.get();
-        Path input = Files.write(tmp.resolve("input.jsonl"), IntStream.range(0, 8)
-                .mapToObj(i -> "{\"doc\": \"d" + i + "\", \"text\": \"quiet street " + i + "\"}").toList());
+        Path input = input(8);
         Path model = tmp.resolve("model");
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             DeeBertWeights golden = ModelDirectory.open(Fixtures.golden("bert")).loadWeights(manager);
@@ -218,6 +217,12 @@ class ModelReplacementTest {
         String bias = TensorNames.FINAL_HEAD.classifier().bias();
         tensors.put(bias, tensors.get(bias).add(1f));
         return DeeBertWeights.of(golden.config().withLabels(List.of("x", "y", "z")), tensors);
+    }
+
+    /** A table of {@code rows} rows {doc, text}. */
+    private Path input(int rows) throws IOException {
+        return Files.write(tmp.resolve("input.jsonl"), IntStream.range(0, rows)
+                .mapToObj(i -> "{\"doc\": \"d" + i + "\", \"text\": \"the room was clean " + i + "\"}").toList());
     }
 
     private static ScoreRequest request(Path model, Path input, Path out, String runId) {
