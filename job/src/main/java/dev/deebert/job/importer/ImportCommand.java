@@ -112,7 +112,7 @@ public final class ImportCommand implements Callable<Integer> {
         try (InputStream in = from.openOnnx()) {
             backbone = BertOnnxBackbone.from(OnnxGraph.read(in, from.description()), numHeads, from.description());
         }
-        DeeBertConfig config = backbone.config(modelType, labelNames, layerNormEps).validate();
+        DeeBertConfig config = backbone.config(modelType, labelNames, layerNormEps);
         Path tokenizer = Files.createTempFile("deebert-import-", ".json");
         try {
             try (InputStream in = from.openTokenizer()) {
