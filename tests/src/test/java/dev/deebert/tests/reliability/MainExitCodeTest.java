@@ -2,7 +2,6 @@ package dev.deebert.tests.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.tests.Fixtures;
@@ -14,7 +13,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,11 +92,6 @@ class MainExitCodeTest {
                 "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.warehouse.dir=" + tmp.resolve("warehouse"),
                 "--class", DeeBertMain.class.getName(), "spark-internal"));
         command.addAll(List.of(args));
-        Process process = Launcher.start(command, env, log);
-        if (!process.waitFor(MINUTES, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            fail("the JVM did not end in " + MINUTES + " minutes:\n" + Launcher.tail(log));
-        }
-        return process.exitValue();
+        return Launcher.exitCode(Launcher.start(command, env, log), MINUTES, log, "the JVM");
     }
 }
