@@ -8,7 +8,6 @@ import dev.deebert.job.importer.ImportCommand;
 import dev.deebert.job.options.DeprecatedSpellings;
 import dev.deebert.job.score.ScoreCommand;
 import dev.deebert.job.train.TrainCommand;
-import dev.deebert.model.NativeCache;
 import java.util.ServiceLoader;
 import org.apache.spark.SparkUserAppException;
 import picocli.CommandLine;
@@ -81,12 +80,6 @@ public final class DeeBertMain implements Runnable {
             cli.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(new java.io.File(defaults)));
         }
         cli.setExecutionExceptionHandler(new ErrorReporter());
-        try {
-            NativeCache.verify();
-        } catch (RuntimeException e) {
-            cli.getErr().println("deebert: " + e.getMessage());
-            return 2;
-        }
         return cli.execute(args);
     }
 }

@@ -3,6 +3,7 @@ package dev.deebert.job;
 import dev.deebert.job.score.TooManyFailedRows;
 import dev.deebert.model.ModelFormatException;
 import dev.deebert.job.train.TrainingDivergedException;
+import dev.deebert.model.NativeCacheException;
 import picocli.CommandLine;
 
 /**
@@ -16,7 +17,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        if (e instanceof ModelFormatException || e instanceof IllegalArgumentException
+        if (e instanceof ModelFormatException || e instanceof NativeCacheException || e instanceof IllegalArgumentException
                 || e instanceof java.io.FileNotFoundException || e instanceof java.nio.file.NoSuchFileException) {
             cli.getErr().println("deebert " + cli.getCommandName() + ": " + e.getMessage());
             return USER_ERROR;

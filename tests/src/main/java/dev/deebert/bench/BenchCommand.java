@@ -13,6 +13,7 @@ import dev.deebert.job.options.ModelOption;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.Engines;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.TensorNames;
@@ -193,7 +194,7 @@ public final class BenchCommand implements CommandPlugin {
     }
 
     private static OnnxPeer.FinalHead finalHead(ModelDirectory dir) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager manager = Engines.newManager(Device.cpu())) {
             DeeBertWeights w = dir.loadWeights(manager);
             TensorNames.Exit head = TensorNames.FINAL_HEAD;
             return new OnnxPeer.FinalHead(w.get(head.pooler().weight()).toFloatArray(),

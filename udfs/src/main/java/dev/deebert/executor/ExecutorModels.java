@@ -5,7 +5,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ModelDirectory;
-import dev.deebert.model.NativeCache;
 import dev.deebert.model.Precision;
 import java.nio.file.Path;
 import org.apache.spark.TaskContext;
@@ -46,7 +45,6 @@ public final class ExecutorModels {
 
     public static Loaded get(String modelDir, String modelSha256, Device device, Precision precision, int maxSeqLen) {
         return MODELS.computeIfAbsent(new Key(modelDir, modelSha256, device.toString(), precision, maxSeqLen), key -> {
-            NativeCache.verify();
             ModelDirectory model = ModelDirectory.open(Path.of(modelDir));
             DeeBertTokenizer tokenizer = model.tokenizer(maxSeqLen);
             try {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
@@ -42,6 +43,101 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
         if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("--batch-size must be between 1 and " + MAX_BATCH_SIZE + ", got "
                     + batchSize);
+        }
+    }
+
+    /** A builder: every field named, passThrough empty unless set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Names the eleven fields at the call site; {@link #build} checks them all in one place. */
+    public static final class Builder {
+        private String runId;
+        private String modelDir;
+        private String modelSha256;
+        private int numLayers;
+        private List<String> labels;
+        private ExitPolicy policy;
+        private double threshold;
+        private Precision precision;
+        private int batchSize;
+        private int maxSeqLen;
+        private List<String> passThrough = List.of();
+
+        private Builder() {}
+
+        public Builder runId(String runId) {
+            this.runId = runId;
+            return this;
+        }
+
+        public Builder modelDir(String modelDir) {
+            this.modelDir = modelDir;
+            return this;
+        }
+
+        public Builder modelSha256(String modelSha256) {
+            this.modelSha256 = modelSha256;
+            return this;
+        }
+
+        public Builder numLayers(int numLayers) {
+            this.numLayers = numLayers;
+            return this;
+        }
+
+        public Builder labels(List<String> labels) {
+            this.labels = labels;
+            return this;
+        }
+
+        public Builder policy(ExitPolicy policy) {
+            this.policy = policy;
+            return this;
+        }
+
+        public Builder threshold(double threshold) {
+            this.threshold = threshold;
+            return this;
+        }
+
+        public Builder precision(Precision precision) {
+            this.precision = precision;
+            return this;
+        }
+
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        public Builder maxSeqLen(int maxSeqLen) {
+            this.maxSeqLen = maxSeqLen;
+            return this;
+        }
+
+        public Builder passThrough(List<String> passThrough) {
+            this.passThrough = passThrough;
+            return this;
+        }
+
+        /** The spec; fails on a missing field, no layers or labels, or a batch size scoring cannot run. */
+        public ScoringSpec build() {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(modelDir, "modelDir");
+            Objects.requireNonNull(modelSha256, "modelSha256");
+            Objects.requireNonNull(labels, "labels");
+            Objects.requireNonNull(policy, "policy");
+            Objects.requireNonNull(precision, "precision");
+            Objects.requireNonNull(passThrough, "passThrough");
+            if (numLayers < 1 || labels.isEmpty()) {
+                throw new IllegalArgumentException("a model of " + numLayers + " layers and " + labels.size()
+                        + " labels cannot score");
+            }
+            checkBatchSize(batchSize);
+            return new ScoringSpec(runId, modelDir, modelSha256, numLayers, List.copyOf(labels), policy, threshold,
+                    precision, batchSize, maxSeqLen, List.copyOf(passThrough));
         }
     }
 

@@ -76,16 +76,154 @@ public record DeeBertConfig(
 
     /** A config for a classifier with the given label names, index = position in the list. */
     public DeeBertConfig withLabels(List<String> labels) {
-        Map<String, String> names = new TreeMap<>();
-        Map<String, Integer> ids = new LinkedHashMap<>();
-        for (int i = 0; i < labels.size(); i++) {
-            names.put(Integer.toString(i), labels.get(i));
-            ids.put(labels.get(i), i);
+        return toBuilder().labels(labels).build();
+    }
+
+    /** A builder with transformers' BertConfig defaults for the fields a model may leave out. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this config's fields, to change some of them. */
+    public Builder toBuilder() {
+        return builder().modelType(modelType).vocabSize(vocabSize).hiddenSize(hiddenSize)
+                .numHiddenLayers(numHiddenLayers).numAttentionHeads(numAttentionHeads)
+                .intermediateSize(intermediateSize).hiddenAct(hiddenAct).maxPositionEmbeddings(maxPositionEmbeddings)
+                .typeVocabSize(typeVocabSize).layerNormEps(layerNormEps).hiddenDropoutProb(hiddenDropoutProb)
+                .attentionProbsDropoutProb(attentionProbsDropoutProb).initializerRange(initializerRange)
+                .padTokenId(padTokenId).numLabels(numLabels).id2label(id2label).label2id(label2id);
+    }
+
+    /**
+     * Names every field of a config built in code (config.json binds through the record's constructor).
+     * Hand-written: the record must stay a plain Jackson-bound record, and no builder library is on the classpath.
+     */
+    public static final class Builder {
+        private String modelType;
+        private int vocabSize;
+        private int hiddenSize;
+        private int numHiddenLayers;
+        private int numAttentionHeads;
+        private int intermediateSize;
+        private String hiddenAct = "gelu";
+        private int maxPositionEmbeddings;
+        private int typeVocabSize;
+        private double layerNormEps = 1e-12;
+        private double hiddenDropoutProb = 0.1;
+        private double attentionProbsDropoutProb = 0.1;
+        private double initializerRange = 0.02;
+        private Integer padTokenId;
+        private int numLabels = 2;
+        private Map<String, String> id2label;
+        private Map<String, Integer> label2id;
+
+        private Builder() {}
+
+        public Builder modelType(String modelType) {
+            this.modelType = modelType;
+            return this;
         }
-        return new DeeBertConfig(modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
-                intermediateSize, hiddenAct, maxPositionEmbeddings, typeVocabSize, layerNormEps,
-                hiddenDropoutProb, attentionProbsDropoutProb, initializerRange, padTokenId,
-                labels.size(), names, ids);
+
+        public Builder vocabSize(int vocabSize) {
+            this.vocabSize = vocabSize;
+            return this;
+        }
+
+        public Builder hiddenSize(int hiddenSize) {
+            this.hiddenSize = hiddenSize;
+            return this;
+        }
+
+        public Builder numHiddenLayers(int numHiddenLayers) {
+            this.numHiddenLayers = numHiddenLayers;
+            return this;
+        }
+
+        public Builder numAttentionHeads(int numAttentionHeads) {
+            this.numAttentionHeads = numAttentionHeads;
+            return this;
+        }
+
+        public Builder intermediateSize(int intermediateSize) {
+            this.intermediateSize = intermediateSize;
+            return this;
+        }
+
+        public Builder hiddenAct(String hiddenAct) {
+            this.hiddenAct = hiddenAct;
+            return this;
+        }
+
+        public Builder maxPositionEmbeddings(int maxPositionEmbeddings) {
+            this.maxPositionEmbeddings = maxPositionEmbeddings;
+            return this;
+        }
+
+        public Builder typeVocabSize(int typeVocabSize) {
+            this.typeVocabSize = typeVocabSize;
+            return this;
+        }
+
+        public Builder layerNormEps(double layerNormEps) {
+            this.layerNormEps = layerNormEps;
+            return this;
+        }
+
+        public Builder hiddenDropoutProb(double hiddenDropoutProb) {
+            this.hiddenDropoutProb = hiddenDropoutProb;
+            return this;
+        }
+
+        public Builder attentionProbsDropoutProb(double attentionProbsDropoutProb) {
+            this.attentionProbsDropoutProb = attentionProbsDropoutProb;
+            return this;
+        }
+
+        public Builder initializerRange(double initializerRange) {
+            this.initializerRange = initializerRange;
+            return this;
+        }
+
+        /** Null leaves it to {@link #padId}: 1 for RoBERTa, else 0. */
+        public Builder padTokenId(Integer padTokenId) {
+            this.padTokenId = padTokenId;
+            return this;
+        }
+
+        /** Labels LABEL_0 .. LABEL_{n-1} unless {@link #id2label} names them. */
+        public Builder numLabels(int numLabels) {
+            this.numLabels = numLabels;
+            return this;
+        }
+
+        public Builder id2label(Map<String, String> id2label) {
+            this.id2label = id2label;
+            return this;
+        }
+
+        public Builder label2id(Map<String, Integer> label2id) {
+            this.label2id = label2id;
+            return this;
+        }
+
+        /** A classifier over {@code labels}, index = position in the list (sets num_labels, id2label, label2id). */
+        public Builder labels(List<String> labels) {
+            Map<String, String> names = new TreeMap<>();
+            Map<String, Integer> ids = new LinkedHashMap<>();
+            for (int i = 0; i < labels.size(); i++) {
+                names.put(Integer.toString(i), labels.get(i));
+                ids.put(labels.get(i), i);
+            }
+            return numLabels(labels.size()).id2label(names).label2id(ids);
+        }
+
+        /** The config, checked as config.json is ({@link #validate}). */
+        public DeeBertConfig build() {
+            return new DeeBertConfig(modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+                    intermediateSize, hiddenAct, maxPositionEmbeddings, typeVocabSize, layerNormEps,
+                    hiddenDropoutProb, attentionProbsDropoutProb, initializerRange, padTokenId, numLabels,
+                    id2label, label2id).validate();
+        }
     }
 
     @JsonIgnore

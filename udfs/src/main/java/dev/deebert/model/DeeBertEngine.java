@@ -40,7 +40,7 @@ public final class DeeBertEngine implements AutoCloseable {
 
     private static DeeBertEngine load(ModelDirectory model, Device device, Precision precision,
                                       Function<NDManager, DeeBertWeights> load) {
-        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        NDManager manager = Engines.newManager(device);
         try {
             DeeBertWeights weights = load.apply(manager);
             DeeBertNetwork network = DeeBertNetwork.forInference(weights, precision, manager);

@@ -68,7 +68,7 @@ final class LibTorchOps {
      */
     synchronized boolean packsBFloat16() {
         if (packsBFloat16 == null) {
-            try (NDManager probe = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            try (NDManager probe = Engines.newManager(Device.cpu())) {
                 packLinear(toBFloat16(probe.zeros(new Shape(16, 16))), 1);
                 packsBFloat16 = true;
             } catch (EngineException e) {

@@ -175,7 +175,7 @@ public record ModelDirectory(Path dir, Path files, DeeBertConfig config, Serving
      * task starts, so that no executor is the first to find a broken model.
      */
     public ModelDirectory verify() {
-        try (NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+        try (NDManager manager = Engines.newManager(ai.djl.Device.cpu())) {
             loadWeights(manager);
         }
         try (DeeBertTokenizer tokenizer = DeeBertTokenizer.load(tokenizerFile(), 2)) {

@@ -2,7 +2,6 @@ package dev.deebert.model;
 
 import ai.djl.util.Utils;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,15 +16,20 @@ import java.util.Set;
  * to the user the JVM runs as and be writable by nobody else; a missing one is created 0700.
  */
 public final class NativeCache {
-    private static volatile boolean verified;
+    /** The directory last found safe: DJL's setting is read again each time, and a changed one checked again. */
+    private static volatile Path verified;
 
     private NativeCache() {}
 
-    /** Checks DJL's engine cache directory once per JVM ({@link #verify(Path)}). */
-    public static void verify() {
-        if (!verified) {
-            verify(Utils.getEngineCacheDir());
-            verified = true;
+    /**
+     * Checks DJL's engine cache directory ({@link #verify(Path)}) the first time PyTorch is asked for in this
+     * JVM; only {@link Engines} calls it.
+     */
+    static void verify() {
+        Path dir = Utils.getEngineCacheDir();
+        if (!dir.equals(verified)) {
+            verify(dir);
+            verified = dir;
         }
     }
 
@@ -43,17 +47,17 @@ public final class NativeCache {
             String user = System.getProperty("user.name");
             String owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName();
             if (!owner.equals(user)) {
-                throw new IllegalStateException("DJL's native cache " + dir + " belongs to " + owner + ", not to "
+                throw new NativeCacheException("DJL's native cache " + dir + " belongs to " + owner + ", not to "
                         + user + " who would load libtorch from it; set DJL_CACHE_DIR to a directory of your own");
             }
             Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
             if (mode.contains(PosixFilePermission.GROUP_WRITE) || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
-                throw new IllegalStateException("DJL's native cache " + dir + " is writable by other users ("
+                throw new NativeCacheException("DJL's native cache " + dir + " is writable by other users ("
                         + PosixFilePermissions.toString(mode) + "), who could plant libtorch there; chmod go-w it"
                         + " or set DJL_CACHE_DIR to a directory of your own");
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot check DJL's native cache " + dir, e);
+            throw new NativeCacheException("cannot check DJL's native cache " + dir + ": " + e, e);
         }
     }
 }

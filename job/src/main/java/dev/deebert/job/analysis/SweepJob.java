@@ -53,9 +53,10 @@ public final class SweepJob {
         int layers = config.numHiddenLayers();
         List<String> labels = IntStream.range(0, config.numLabels()).mapToObj(config::labelName).toList();
         model.checkMaxSeqLen(request.maxSeqLen());
-        ScoringSpec spec = new ScoringSpec(request.runId(), model.dir().toString(), model.weightsSha256(), layers,
-                labels, ExitPolicy.uniform(0, layers), 0, request.precision(), request.batchSize(),
-                request.maxSeqLen(), List.of());
+        ScoringSpec spec = ScoringSpec.builder().runId(request.runId()).modelDir(model.dir().toString())
+                .modelSha256(model.weightsSha256()).numLayers(layers).labels(labels)
+                .policy(ExitPolicy.uniform(0, layers)).threshold(0).precision(request.precision())
+                .batchSize(request.batchSize()).maxSeqLen(request.maxSeqLen()).build();
 
         DeltaTables tables = new DeltaTables(spark, request.output());
         List<Table> written = List.of(Catalog.SWEEP, Catalog.LAYERWISE, Catalog.SWEEP_ROWS);

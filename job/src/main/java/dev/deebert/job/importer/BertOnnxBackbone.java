@@ -167,10 +167,10 @@ public final class BertOnnxBackbone {
 
     /** The Hugging Face config of this encoder with a classifier over {@code labels}. */
     public DeeBertConfig config(ModelType type, List<String> labels, double layerNormEps) {
-        DeeBertConfig config = new DeeBertConfig(type.prefix(), vocabSize, hiddenSize, numLayers, numHeads,
-                intermediateSize, "gelu", maxPositions, typeVocabSize, layerNormEps, 0.1, 0.1, 0.02,
-                type == ModelType.ROBERTA ? 1 : 0, labels.size(), null, null);
-        return config.withLabels(labels);
+        return DeeBertConfig.builder().modelType(type.prefix()).vocabSize(vocabSize).hiddenSize(hiddenSize)
+                .numHiddenLayers(numLayers).numAttentionHeads(numHeads).intermediateSize(intermediateSize)
+                .maxPositionEmbeddings(maxPositions).typeVocabSize(typeVocabSize).layerNormEps(layerNormEps)
+                .padTokenId(type == ModelType.ROBERTA ? 1 : 0).labels(labels).build();
     }
 
     /** Encoder tensors (and the pooler when the export has one) under canonical names; Linear as [out, in]. */

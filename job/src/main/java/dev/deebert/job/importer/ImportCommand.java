@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.Engines;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.ModelType;
 import dev.deebert.model.TensorNames;
@@ -112,7 +113,7 @@ public final class ImportCommand implements Callable<Integer> {
         try (InputStream in = from.openOnnx()) {
             backbone = BertOnnxBackbone.from(OnnxGraph.read(in, from.description()), numHeads, from.description());
         }
-        DeeBertConfig config = backbone.config(modelType, labelNames, layerNormEps).validate();
+        DeeBertConfig config = backbone.config(modelType, labelNames, layerNormEps);
         Path tokenizer = Files.createTempFile("deebert-import-", ".json");
         try {
             try (InputStream in = from.openTokenizer()) {
@@ -149,7 +150,7 @@ public final class ImportCommand implements Callable<Integer> {
                        Path tokenizer) throws IOException {
         Map<String, HostTensor> tensors = new LinkedHashMap<>(imported);
         tensors.putAll(UntrainedExits.create(config, imported, seed));
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager manager = Engines.newManager(Device.cpu())) {
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
             ModelDirectory.write(out.dir(), DeeBertWeights.of(config, arrays), tokenizer, out.force());

@@ -8,6 +8,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.Engines;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.TensorNames;
 import java.io.ByteArrayInputStream;
@@ -51,7 +52,7 @@ public final class OnnxWeightsWriter {
     public static byte[] write(byte[] template, String source, ModelDirectory model) throws IOException {
         OnnxGraph graph = OnnxGraph.read(new ByteArrayInputStream(template), source);
         Map<String, float[]> replacements;
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager manager = Engines.newManager(Device.cpu())) {
             replacements = replacements(graph, source, model, model.loadWeights(manager));
         }
         return rewriteModel(template, replacements);

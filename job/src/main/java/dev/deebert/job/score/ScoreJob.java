@@ -66,10 +66,11 @@ public final class ScoreJob {
         if (raw != null) {
             columns.check(raw.schema());
         }
-        ScoringSpec spec = new ScoringSpec(request.runId(), modelDir, model.weightsSha256(),
-                config.numHiddenLayers(), labels(config), ExitPolicy.uniform(request.threshold(),
-                config.numHiddenLayers()), request.threshold(), request.precision(), request.batchSize(),
-                request.maxSeqLen(), request.keepCols());
+        ScoringSpec spec = ScoringSpec.builder().runId(request.runId()).modelDir(modelDir)
+                .modelSha256(model.weightsSha256()).numLayers(config.numHiddenLayers()).labels(labels(config))
+                .policy(ExitPolicy.uniform(request.threshold(), config.numHiddenLayers()))
+                .threshold(request.threshold()).precision(request.precision()).batchSize(request.batchSize())
+                .maxSeqLen(request.maxSeqLen()).passThrough(request.keepCols()).build();
         model.checkMaxSeqLen(request.maxSeqLen());
 
         DeltaTables tables = new DeltaTables(spark, request.output());

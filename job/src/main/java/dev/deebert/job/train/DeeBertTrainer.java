@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.deebert.model.DeeBertWeights;
+import dev.deebert.model.Engines;
 import dev.deebert.model.Entropy;
 import dev.deebert.model.ModelDirectory;
 import java.io.IOException;
@@ -32,7 +33,6 @@ import java.util.stream.IntStream;
  * step, so a resumed run draws the same dropout masks as an uninterrupted one.
  */
 public final class DeeBertTrainer {
-    private static final String ENGINE = "PyTorch";
 
     /**
      * @param out the model directory to write; the checkpoint lives next to it in {@code OUT.checkpoint}
@@ -63,7 +63,7 @@ public final class DeeBertTrainer {
 
     private final Inputs in;
     private final Progress progress;
-    private final Engine engine = Engine.getEngine(ENGINE);
+    private final Engine engine = Engines.pytorch();
     private final Checkpoint checkpoint;
     private int stepsThisRun;
     private int skippedThisRun;
@@ -79,7 +79,7 @@ public final class DeeBertTrainer {
     }
 
     public static Outcome train(Inputs in, Progress progress) throws IOException {
-        Engine.getEngine(ENGINE); // loads the native library JniUtils needs
+        Engines.pytorch(); // loads the native library JniUtils needs
         int previousThreads = JniUtils.getNumThreads();
         if (in.threads() > 0) {
             JniUtils.setNumThreads(in.threads());
@@ -93,7 +93,7 @@ public final class DeeBertTrainer {
 
     private Outcome run() throws IOException {
         TrainingPlan plan = in.plan();
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), ENGINE)) {
+        try (NDManager manager = Engines.newManager(Device.cpu())) {
             DeeBertWeights backbone = in.backbone().loadWeights(manager);
             if (backbone.config().numLabels() != in.labels().size() && !plan.runs(1)) {
                 throw new IllegalArgumentException("the backbone has " + backbone.config().numLabels()

@@ -9,6 +9,7 @@ import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.RandomTexts;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * A synthetic corpus labeled with the golden model's labels (neg/neu/pos), and one sweep of it shared by
@@ -36,26 +36,19 @@ final class LabeledCorpus {
     static final String SCORE_RUN = "score-1";
     static final double SCORE_THRESHOLD = 1.07;
     static final double[] THRESHOLDS = {0, 0.9, 1.0, 1.04, 1.07, 1.09, 1.2};
-    private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
-            + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
-
     private static Path root;
 
     private LabeledCorpus() {}
 
     /** Rows {id, text, label} in file order. */
     static List<Map<String, Object>> rows(int count, long seed) {
-        Random random = new Random(seed);
+        RandomTexts texts = new RandomTexts(seed);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            StringBuilder text = new StringBuilder();
-            for (int w = random.nextInt(30); w >= 0; w--) {
-                text.append(WORDS[random.nextInt(WORDS.length)]).append(' ');
-            }
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("doc", "doc-" + i);
-            row.put("text", text.toString().trim());
-            row.put("label", LABELS[random.nextInt(LABELS.length)]);
+            row.put("text", texts.next(30));
+            row.put("label", LABELS[texts.nextInt(LABELS.length)]);
             rows.add(row);
         }
         return rows;

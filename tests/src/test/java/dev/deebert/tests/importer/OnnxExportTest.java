@@ -190,10 +190,7 @@ class OnnxExportTest {
         private final ByteArrayOutputStream graph = new ByteArrayOutputStream();
 
         HandBuiltExport(ModelDirectory model, int layers, Set<String> dropped) throws IOException {
-            DeeBertConfig c = model.config();
-            DeeBertConfig shapes = new DeeBertConfig(c.modelType(), c.vocabSize(), c.hiddenSize(), layers,
-                    c.numAttentionHeads(), c.intermediateSize(), c.hiddenAct(), c.maxPositionEmbeddings(),
-                    c.typeVocabSize(), c.layerNormEps(), 0, 0, 0, c.padTokenId(), c.numLabels(), null, null);
+            DeeBertConfig shapes = model.config().toBuilder().numHiddenLayers(layers).build();
             int matMuls = 0;
             List<String> embeddingTables = List.of(TensorNames.EMBEDDINGS.word(), TensorNames.EMBEDDINGS.position(),
                     TensorNames.EMBEDDINGS.tokenType());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deebert.model.NativeCache;
+import dev.deebert.model.NativeCacheException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,11 @@ import java.nio.file.attribute.UserPrincipal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** DJL loads libtorch from its cache directory: only a directory of this user's own, writable by no other, is used. */
+/**
+ * DJL loads libtorch from its cache directory: only a directory of this user's own, writable by no other, is
+ * used. A refusal is a {@link NativeCacheException}, which commands report in one line (MainExitCodeTest runs
+ * one against such a cache).
+ */
 class NativeCacheTest {
     @TempDir
     Path tmp;
@@ -31,7 +36,7 @@ class NativeCacheTest {
     void aDirectoryOthersMayWriteIsRefused() throws IOException {
         Path shared = Files.createDirectory(tmp.resolve("djl-cache"));
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> NativeCache.verify(shared));
+        NativeCacheException e = assertThrows(NativeCacheException.class, () -> NativeCache.verify(shared));
         assertTrue(e.getMessage().contains("is writable by other users (rwxrwxrwx)"), e.getMessage());
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
         NativeCache.verify(shared);
@@ -46,7 +51,7 @@ class NativeCacheTest {
         } catch (IOException e) {
             assumeTrue(false, "only root can give a directory away: " + e);
         }
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> NativeCache.verify(theirs));
+        NativeCacheException e = assertThrows(NativeCacheException.class, () -> NativeCache.verify(theirs));
         assertTrue(e.getMessage().contains("belongs to nobody, not to " + System.getProperty("user.name")),
                 e.getMessage());
     }

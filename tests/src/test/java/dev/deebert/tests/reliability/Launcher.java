@@ -1,5 +1,8 @@
 package dev.deebert.tests.reliability;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.deebert.tests.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** The repository's launch scripts, run as the user runs them: separate processes, output to a log file. */
 final class Launcher {
@@ -40,6 +44,25 @@ final class Launcher {
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(env);
         return builder.start();
+    }
+
+    /** Waits for {@code process} ({@code what}, in the failure) at most {@code minutes}; returns its exit code. */
+    static int exitCode(Process process, long minutes, Path log, String what) throws InterruptedException {
+        if (!process.waitFor(minutes, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            fail(what + " did not finish in " + minutes + " minutes:\n" + tail(log));
+        }
+        return process.exitValue();
+    }
+
+    /**
+     * The arguments of a score run of the golden BERT model over a {@link JsonCorpus}, in small batches and
+     * {@code partitions} tasks, as the cluster tests submit it.
+     */
+    static List<String> scoreCorpus(Path corpus, Path out, int partitions, String runId) {
+        return List.of("score", "--model", Fixtures.golden("bert").toString(), "--input", corpus.toString(),
+                "--id-col", "doc", "--output", out.toString(), "--threshold", "0.5", "--max-seq-len", "24",
+                "--batch-size", "8", "--partitions", Integer.toString(partitions), "--run-id", runId);
     }
 
     /** The last lines of a log, for assertion messages. */

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,10 +93,7 @@ class StandaloneFaultTest {
     private static Process score(Path out, String runId, Path log) throws IOException {
         Map<String, String> env = new HashMap<>(cluster.submitEnv());
         env.put("DEEBERT_DRIVER_MEMORY", "1g");
-        return Launcher.deebert(env, log, "score", "--model", Fixtures.golden("bert").toString(),
-                "--input", corpus.toString(), "--id-col", "doc", "--output", out.toString(), "--threshold", "0.5",
-                "--max-seq-len", "24", "--batch-size", "8", "--partitions", Integer.toString(PARTITIONS),
-                "--run-id", runId);
+        return Launcher.deebert(env, log, Launcher.scoreCorpus(corpus, out, PARTITIONS, runId).toArray(String[]::new));
     }
 
     /** Waits until a scoring task has written its first predictions file: the run is under way. */
@@ -122,11 +118,7 @@ class StandaloneFaultTest {
     }
 
     private static void finish(Process driver, Path log) throws InterruptedException {
-        if (!driver.waitFor(RUN_MINUTES, TimeUnit.MINUTES)) {
-            driver.destroyForcibly();
-            fail("the run did not finish in " + RUN_MINUTES + " minutes:\n" + Launcher.tail(log));
-        }
-        assertEquals(0, driver.exitValue(), Launcher.tail(log));
+        assertEquals(0, Launcher.exitCode(driver, RUN_MINUTES, log, "the run"), Launcher.tail(log));
     }
 
     private static void assertExactlyOnce(Path out, String runId) {

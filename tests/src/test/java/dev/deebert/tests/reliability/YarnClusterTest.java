@@ -4,9 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.yarn.api.records.ApplicationAttemptReport;
 import org.apache.hadoop.yarn.api.records.ApplicationId;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
@@ -62,9 +59,7 @@ class YarnClusterTest {
     void aScoreRunSucceedsInItsFirstAndOnlyAttempt() throws Exception {
         Path out = tmp.resolve("out");
         Path log = tmp.resolve("score.log");
-        int exit = yarnSh(log, "score", "--model", Fixtures.golden("bert").toString(), "--input", corpus.toString(),
-                "--id-col", "doc", "--output", out.toString(), "--threshold", "0.5", "--max-seq-len", "24",
-                "--batch-size", "8", "--partitions", "4", "--run-id", "yarn");
+        int exit = yarnSh(log, Launcher.scoreCorpus(corpus, out, 4, "yarn").toArray(String[]::new));
         ApplicationId app = MiniYarn.submitted(log);
         ApplicationReport report = yarn.report(app);
         List<ApplicationAttemptReport> attempts = yarn.attempts(app);
@@ -119,11 +114,6 @@ class YarnClusterTest {
         List<String> command = new ArrayList<>(List.of("bash",
                 Launcher.ROOT.resolve("submit/cluster/yarn.sh").toString()));
         command.addAll(List.of(args));
-        Process submit = Launcher.start(command, env, log);
-        if (!submit.waitFor(RUN_MINUTES, TimeUnit.MINUTES)) {
-            submit.destroyForcibly();
-            fail("spark-submit did not finish in " + RUN_MINUTES + " minutes:\n" + Launcher.tail(log));
-        }
-        return submit.exitValue();
+        return Launcher.exitCode(Launcher.start(command, env, log), RUN_MINUTES, log, "spark-submit");
     }
 }

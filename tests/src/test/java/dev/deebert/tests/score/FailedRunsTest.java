@@ -1,5 +1,6 @@
 package dev.deebert.tests.score;
 
+import static dev.deebert.tests.RandomTexts.WORDS;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,9 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  * and PyTorch.
  */
 class FailedRunsTest {
-    private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
-            + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
-
     @TempDir
     static Path tmp;
     static SparkSession spark;
@@ -57,7 +55,7 @@ class FailedRunsTest {
         for (int i = from; i < to + nulls; i++) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("doc", "doc-" + i);
-            row.put("text", i < to ? WORDS[i % WORDS.length] + " " + WORDS[(7 * i) % WORDS.length] : null);
+            row.put("text", i < to ? WORDS.get(i % WORDS.size()) + " " + WORDS.get((7 * i) % WORDS.size()) : null);
             try {
                 lines.add(json.writeValueAsString(row));
             } catch (IOException e) {

@@ -23,6 +23,7 @@ import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.model.TensorNames;
 import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.RandomTexts;
 import dev.deebert.tests.SparkTestSession;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
@@ -40,7 +41,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -62,9 +62,6 @@ import org.junit.jupiter.api.io.TempDir;
  * real PyTorch. Input rows carry a unique {@code doc} id so "exactly once" is checked id by id.
  */
 class IncrementalScoreTest {
-    private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
-            + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
-
     private static final StructType DOC_SCHEMA = new StructType()
             .add("doc", DataTypes.StringType).add("text", DataTypes.StringType).add("source", DataTypes.StringType);
 
@@ -78,16 +75,12 @@ class IncrementalScoreTest {
     }
 
     private static List<Map<String, Object>> docs(int from, int to) {
-        Random random = new Random(from);
+        RandomTexts texts = new RandomTexts(from);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int i = from; i < to; i++) {
-            StringBuilder text = new StringBuilder();
-            for (int w = random.nextInt(20); w >= 0; w--) {
-                text.append(WORDS[random.nextInt(WORDS.length)]).append(' ');
-            }
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("doc", "doc-" + i);
-            row.put("text", text.toString().trim());
+            row.put("text", texts.next(20));
             row.put("source", "s" + i % 3);
             rows.add(row);
         }
@@ -300,31 +293,27 @@ class IncrementalScoreTest {
     void rowsCarryTheirModelAndRescoreReplacesExactlyTheOldModelsRows() throws IOException {
         Path input = tmp.resolve("model/input");
         Path out = tmp.resolve("model/out");
-        Path modelA = Fixtures.golden("bert");
-        Path modelB = perturbedCopy(modelA, tmp.resolve("model/bert-b"));
-        String shaA = ModelDirectory.open(modelA).weightsSha256();
-        String shaB = ModelDirectory.open(modelB).weightsSha256();
-        assertNotEquals(shaA, shaB);
+        TwoModels models = TwoModels.in(tmp.resolve("model"));
 
         append(input, 0, 15);
-        new ScoreJob(spark).run(request(modelA, input, out, "m1", false, 0));
+        new ScoreJob(spark).run(request(models.a(), input, out, "m1", false, 0));
         append(input, 15, 30);
-        new ScoreJob(spark).run(request(modelB, input, out, "m2", false, 0));
+        new ScoreJob(spark).run(request(models.b(), input, out, "m2", false, 0));
         Map<String, Row> before = Output.read(out).byId();
         for (int i = 0; i < 30; i++) {
             Row row = before.get("doc-" + i);
-            assertEquals(i < 15 ? shaA : shaB, row.<String>getAs("model_sha256"), row.toString());
+            assertEquals(i < 15 ? models.shaA() : models.shaB(), row.<String>getAs("model_sha256"), row.toString());
             assertEquals(i < 15 ? "m1" : "m2", row.<String>getAs("run_id"));
         }
 
-        new ScoreJob(spark).run(request(modelB, input, out, "m3", true, 0));
+        new ScoreJob(spark).run(request(models.b(), input, out, "m3", true, 0));
         Output tables = Output.read(out);
         tables.assertExactlyOnce(30);
         Map<String, Row> after = tables.byId();
         for (int i = 0; i < 30; i++) {
             Row old = before.get("doc-" + i);
             Row now = after.get("doc-" + i);
-            assertEquals(shaB, now.<String>getAs("model_sha256"));
+            assertEquals(models.shaB(), now.<String>getAs("model_sha256"));
             if (i < 15) {
                 assertEquals("m3", now.<String>getAs("run_id"));
                 assertFalse(Arrays.equals(probabilities(old), probabilities(now)),
@@ -355,23 +344,21 @@ class IncrementalScoreTest {
         Path out = tmp.resolve("feeds/out");
         Path checkpointA = tmp.resolve("feeds/checkpoint-a");
         Path checkpointB = tmp.resolve("feeds/checkpoint-b");
-        Path modelA = Fixtures.golden("bert");
-        Path modelB = perturbedCopy(modelA, tmp.resolve("feeds/bert-b"));
-        String shaB = ModelDirectory.open(modelB).weightsSha256();
+        TwoModels models = TwoModels.in(tmp.resolve("feeds"));
 
         append(inputA, 0, 10);
-        new ScoreJob(spark).run(request(modelA, inputA, out, checkpointA, "a1", false, 0));
+        new ScoreJob(spark).run(request(models.a(), inputA, out, checkpointA, "a1", false, 0));
         // Feed B: ids doc-0..9 again, other texts.
         append(inputB, docsAs(100, 110, 0));
-        new ScoreJob(spark).run(request(modelA, inputB, out, checkpointB, "b1", false, 0));
+        new ScoreJob(spark).run(request(models.a(), inputB, out, checkpointB, "b1", false, 0));
         // a1's rows as a version before feed_id left them.
         DeltaTable.forPath(spark, out.resolve("predictions").toString())
                 .update(functions.col("run_id").equalTo("a1"), Map.of("feed_id", functions.lit(null).cast("string")));
         append(inputA, 10, 15);
-        new ScoreJob(spark).run(request(modelA, inputA, out, checkpointA, "a2", false, 0));
+        new ScoreJob(spark).run(request(models.a(), inputA, out, checkpointA, "a2", false, 0));
         Map<String, Row> beforeB = Output.read(out).byId("b1");
 
-        new ScoreJob(spark).run(request(modelB, inputA, out, checkpointA, "a3", true, 0));
+        new ScoreJob(spark).run(request(models.b(), inputA, out, checkpointA, "a3", true, 0));
         Output tables = Output.read(out);
         assertEquals(25, tables.predictions().size());
         assertEquals(15L, tables.runs().get("a3").<Long>getAs("rows_rescored"));
@@ -379,7 +366,7 @@ class IncrementalScoreTest {
         assertEquals(docIds(0, 15), new TreeSet<>(rescored.keySet()), "feed A's rows, legacy ones included");
         String feedA = rescored.get("doc-0").getAs("feed_id");
         assertTrue(feedA != null && rescored.values().stream().allMatch(r -> feedA.equals(r.getAs("feed_id"))
-                && shaB.equals(r.getAs("model_sha256"))), rescored.values().toString());
+                && models.shaB().equals(r.getAs("model_sha256"))), rescored.values().toString());
         Map<String, Row> afterB = tables.byId("b1");
         assertEquals(beforeB.keySet(), afterB.keySet());
         for (String id : beforeB.keySet()) {
@@ -394,7 +381,7 @@ class IncrementalScoreTest {
     void aRescoreRefusesAnIdThatTwoInputRowsShare() throws IOException {
         Path input = tmp.resolve("duplicate/input");
         Path out = tmp.resolve("duplicate/out");
-        Path modelB = perturbedCopy(Fixtures.golden("bert"), tmp.resolve("duplicate/bert-b"));
+        Path modelB = TwoModels.in(tmp.resolve("duplicate")).b();
         append(input, 0, 5);
         new ScoreJob(spark).run(request(Fixtures.golden("bert"), input, out, "d1", false, 0));
         append(input, docsAs(7, 8, 2));
@@ -526,6 +513,18 @@ class IncrementalScoreTest {
     }
 
     /** A copy of {@code model} whose final classifier favours label 0 a little more: same shapes, new hash. */
+    /** The golden BERT model, and a copy under {@code dir} whose classifier bias is moved: other predictions and hash. */
+    private record TwoModels(Path a, Path b, String shaA, String shaB) {
+        static TwoModels in(Path dir) throws IOException {
+            Path a = Fixtures.golden("bert");
+            Path b = perturbedCopy(a, dir.resolve("bert-b"));
+            TwoModels models = new TwoModels(a, b, ModelDirectory.open(a).weightsSha256(),
+                    ModelDirectory.open(b).weightsSha256());
+            assertNotEquals(models.shaA(), models.shaB());
+            return models;
+        }
+    }
+
     private static Path perturbedCopy(Path model, Path copy) throws IOException {
         Files.createDirectories(copy);
         for (String name : List.of(ModelDirectory.CONFIG, ModelDirectory.TOKENIZER)) {

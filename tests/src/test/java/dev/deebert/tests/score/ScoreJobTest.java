@@ -18,6 +18,7 @@ import dev.deebert.model.Precision;
 import dev.deebert.executor.PartitionScorer;
 import dev.deebert.tables.Catalog;
 import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.RandomTexts;
 import dev.deebert.tests.SparkTestSession;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -39,9 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The scoring job end to end: real Spark local[2], real Delta tables on disk, real PyTorch. */
 class ScoreJobTest {
     private static final int LAYERS = 3;
-    private static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up "
-            + "flight cancelled package arrived damaged good value fast delivery happy customer").split(" ");
-
     @TempDir
     static Path tmp;
     static SparkSession spark;
@@ -52,17 +49,13 @@ class ScoreJobTest {
     static void writeCorpus() throws IOException {
         spark = SparkTestSession.get();
         corpus = tmp.resolve("corpus.jsonl");
-        Random random = new Random(11);
+        RandomTexts texts = new RandomTexts(11);
         ObjectMapper json = new ObjectMapper();
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < ROWS; i++) {
-            StringBuilder text = new StringBuilder();
-            for (int w = random.nextInt(25); w >= 0; w--) {
-                text.append(WORDS[random.nextInt(WORDS.length)]).append(' ');
-            }
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("doc", "doc-" + i);
-            row.put("text", text.toString().trim());
+            row.put("text", texts.next(25));
             row.put("source", i % 2 == 0 ? "even" : "odd");
             lines.add(json.writeValueAsString(row));
         }

@@ -1,0 +1,27 @@
+package dev.deebert.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * The one way into DJL's PyTorch engine: getting the engine is what extracts and loads libtorch, so the
+ * native cache it loads from is checked first ({@link NativeCache#verify()}). A cache that fails the check
+ * throws {@link NativeCacheException}: one line from the command on the driver, a failed task on an executor.
+ */
+public final class Engines {
+    public static final String PYTORCH = "PyTorch";
+
+    private Engines() {}
+
+    /** The PyTorch engine, loaded from a native cache that only this user can write. */
+    public static Engine pytorch() {
+        NativeCache.verify();
+        return Engine.getEngine(PYTORCH);
+    }
+
+    /** A root NDManager of the PyTorch engine on {@code device}. */
+    public static NDManager newManager(Device device) {
+        return pytorch().newBaseManager(device);
+    }
+}
