@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.apache.spark.SparkException;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
@@ -67,7 +66,7 @@ public final class ScoreJob {
             columns.check(raw.schema());
         }
         ScoringSpec spec = ScoringSpec.builder().runId(request.runId()).modelDir(modelDir)
-                .modelSha256(model.weightsSha256()).numLayers(config.numHiddenLayers()).labels(labels(config))
+                .modelSha256(model.weightsSha256()).numLayers(config.numHiddenLayers()).labels(config.labelNames())
                 .policy(ExitPolicy.uniform(request.threshold(), config.numHiddenLayers()))
                 .threshold(request.threshold()).precision(request.precision()).batchSize(request.batchSize())
                 .maxSeqLen(request.maxSeqLen()).passThrough(request.keepCols()).build();
@@ -186,10 +185,6 @@ public final class ScoreJob {
                 (System.nanoTime() - startNanos) / 1e9, tables,
                 isIncremental ? (Long) (incremental == null ? 0 : incremental.batches()) : null,
                 isIncremental ? (Long) rescored : null);
-    }
-
-    private static List<String> labels(DeeBertConfig config) {
-        return IntStream.range(0, config.numLabels()).mapToObj(config::labelName).toList();
     }
 
     private void writeRun(DeltaTables tables, RunRecord run) {
