@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
  * (this module), never in the app jar, so ONNX Runtime never ships with the product.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark DeeBERT (fp32/bf16, S=0 and early exit, batch 1) against ONNX Runtime.")
+        description = "Benchmark DeeBERT (fp32/bf16/int8, S=0 and early exit, batch 1) against ONNX Runtime (fp32 and"
+                + " int8 dynamic quantization).")
 public final class BenchCommand implements CommandPlugin {
     @Spec
     CommandSpec spec;
@@ -119,12 +120,17 @@ public final class BenchCommand implements CommandPlugin {
 
         BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);
         StringBuilder profiles = new StringBuilder();
-        try (OnnxPeer peer = new OnnxPeer(peerModel(dir), threads, finalHead(dir));
+        byte[] peerFp32 = peerModel(dir);
+        OnnxPeer.FinalHead head = finalHead(dir);
+        try (OnnxPeer peer = new OnnxPeer(peerFp32, threads, head);
+             OnnxPeer peerInt8 = new OnnxPeer(OnnxInt8.quantize(peerFp32), threads, head);
              DeeBertEngine fp32 = DeeBertEngine.load(dir, Device.cpu(), Precision.FP32);
-             DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16)) {
+             DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16);
+             DeeBertEngine int8 = DeeBertEngine.load(dir, Device.cpu(), Precision.INT8)) {
             List<Contender> contenders = new ArrayList<>();
-            contenders.add(Contender.peer(peer, batchSize));
-            for (DeeBertEngine engine : List.of(fp32, bf16)) {
+            contenders.add(Contender.peer(peer, "fp32", batchSize));
+            contenders.add(Contender.peer(peerInt8, "int8", batchSize));
+            for (DeeBertEngine engine : List.of(fp32, bf16, int8)) {
                 contenders.add(Contender.deebert(engine, 0, batchSize));
                 for (double threshold : thresholds) {
                     contenders.add(Contender.deebert(engine, threshold, batchSize));
