@@ -89,15 +89,24 @@ final class BenchReport {
             Timings fp32 = timings.get(new Key(k.name(), "fp32", k.threshold(), k.batchSize(), k.rows()));
             Double agreement = fp32 == null || fp32 == t || t.outcome.exitLayers() == null ? null
                     : agreement(t.outcome, fp32.outcome);
-            out.add(new NamedRow(TABLE.schema()).set("bench_at", Timestamp.from(at)).set("contender", k.name())
+            out.add(withSchema(new NamedRow(TABLE.schema()).set("bench_at", Timestamp.from(at)).set("contender", k.name())
                     .set("precision", k.precision()).set("threshold", Double.isNaN(k.threshold()) ? null : k.threshold())
                     .set("batch_size", k.batchSize()).set("rows", k.rows()).set("threads", threads)
                     .set("rows_per_s", rate).set("ms_per_row", 1000 / rate).set("accuracy", t.accuracy)
                     .set("expected_saving", expected).set("actual_saving", actual).set("actual_over_expected", ratio)
                     .set("ratio_to_peer", rate / peerRate).set("agreement_with_fp32", agreement)
-                    .set("rss_mb", t.rssMb).set("peak_rss_mb", peak).toRow());
+                    .set("rss_mb", t.rssMb).set("peak_rss_mb", peak).toRow()));
         }
         return out;
+    }
+
+    /** {@code row} readable by column name, as {@link #markdown} reads it (RowFactory rows have no schema). */
+    private static Row withSchema(Row row) {
+        Object[] values = new Object[row.length()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = row.get(i);
+        }
+        return new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(values, TABLE.schema());
     }
 
     /** Share of rows with the same label and the same exit layer in both outcomes. */
