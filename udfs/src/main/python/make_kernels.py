@@ -7,18 +7,23 @@ Each module is one stateless function (no parameters), so it runs on whatever de
   linear.pt       x [..., in], packed weight, bias, "none" | "gelu" -> oneDNN GEMM with bias and the
                   activation fused. On AMD CPUs this runs fp32 ~2.4x and bf16 ~1.3x faster than aten's
                   linear (MKL sgemm / unpacked oneDNN), measured on the 2-core dev machines.
-  pack_linear_int8.pt  weight [out, in], bias [out] (float32) -> the weight quantized to int8 per output
-                  channel (symmetric) and packed once for fbgemm, with the bias: a LinearPackedParamsBase, a
-                  TorchScript custom class that the engine holds as an IValue and passes back to linear_int8.
-  linear_int8.pt  x [..., in] float32, packed params, gelu -> quantized::linear_dynamic (x quantized per tensor
-                  to uint8 on the fly, int8 GEMM in int32, dequantized with the bias added in float32), exact GELU
-                  after it if asked. The fastest int8 path of libtorch 2.5.1 on AVX2 (measured on the 2-core dev
-                  machines: QKV-sized GEMMs ~2x oneDNN fp32): fbgemm, per-channel weight scales, and a 7-bit
-                  activation range (reduce_range), because fbgemm's AVX2 u8*s8 kernel sums pairs of products in
-                  int16 with saturation (255 * 127 * 2 > 32767): at the full 8 bits a GEMM of BERT's size was
-                  off by 17% of its largest output, at 7 bits by 2%. The legacy tensor-only fbgemm_linear_int8_*
-                  ops quantize weights per tensor only; _weight_int8pack_mm leaves activations in float32 and
-                  is no faster than fp32 here. CPU only: libtorch has no CUDA kernel for either op.
+  pack_linear_int8.pt  weight [out, in] float32 -> the weight quantized to int8 per output channel
+                  (symmetric) and packed once for fbgemm: a LinearPackedParamsBase, a TorchScript custom
+                  class that the engine holds as a DJL IValue and passes back to linear_int8.
+  linear_int8.pt  x [..., in] float32, packed weight, bias, "none" | "gelu" -> quantized::linear_dynamic with
+                  each token quantized on its own: scaled into [-1, 1] by its largest |value|, a row of +1s
+                  and a row of -1s appended so that the op's per-tensor range is [-1, 1] for any batch, the
+                  int32 result rescaled per token with the float32 bias added (then exact GELU if asked). So a
+                  row's result does not depend on the rows batched with it (batched == batch 1 holds).
+                  Why this op: it is libtorch 2.5.1's fastest int8 path on AVX2 (fbgemm; the per-tensor op alone
+                  measured 1.4-2.7x oneDNN fp32 at BERT-small GEMM shapes on the 2 loaded dev cores, the per-token
+                  scaling gives part of that back), with per-channel weight scales; the legacy tensor-only
+                  fbgemm_linear_int8_* ops quantize weights per tensor only, and _weight_int8pack_mm leaves
+                  activations in float32. Activations get 7 bits (reduce_range) because fbgemm's AVX2 u8*s8
+                  kernel sums pairs of products in int16 with saturation (255 * 127 * 2 > 32767): at 8 bits a
+                  GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU only: libtorch
+                  has no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by libtorch 2.5.1,
+                  checked by Int8AgreementTest).
   attention.pt    q, k, v [B, A, L, D], mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v, all in q's dtype
                   (softmax accumulates in fp32 internally), so bf16 attention needs no casts around it.
 The operator schemas used here exist unchanged from libtorch 2.5.1 (DJL 0.33) on. Regenerate with:
