@@ -7,6 +7,23 @@ Each module is one stateless function (no parameters), so it runs on whatever de
   linear.pt       x [..., in], packed weight, bias, "none" | "gelu" -> oneDNN GEMM with bias and the
                   activation fused. On AMD CPUs this runs fp32 ~2.4x and bf16 ~1.3x faster than aten's
                   linear (MKL sgemm / unpacked oneDNN), measured on the 2-core dev machines.
+  pack_linear_int8.pt  weight [out, in] float32 -> the weight quantized to int8 per output channel
+                  (symmetric) and packed once for fbgemm: a LinearPackedParamsBase, a TorchScript custom
+                  class that the engine holds as a DJL IValue and passes back to linear_int8.
+  linear_int8.pt  x [..., in] float32, packed weight, bias, "none" | "gelu" -> quantized::linear_dynamic with
+                  each token quantized on its own: scaled into [-1, 1] by its largest |value|, a row of +1s
+                  and a row of -1s appended so that the op's per-tensor range is [-1, 1] for any batch, the
+                  int32 result rescaled per token with the float32 bias added (then exact GELU if asked). So a
+                  row's result does not depend on the rows batched with it (batched == batch 1 holds).
+                  Why this op: it is libtorch 2.5.1's fastest int8 path on AVX2 (fbgemm; the per-tensor op alone
+                  measured 1.4-2.7x oneDNN fp32 at BERT-small GEMM shapes on the 2 loaded dev cores, the per-token
+                  scaling gives part of that back), with per-channel weight scales; the legacy tensor-only
+                  fbgemm_linear_int8_* ops quantize weights per tensor only, and _weight_int8pack_mm leaves
+                  activations in float32. Activations get 7 bits (reduce_range) because fbgemm's AVX2 u8*s8
+                  kernel sums pairs of products in int16 with saturation (255 * 127 * 2 > 32767): at 8 bits a
+                  GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU only: libtorch
+                  has no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by libtorch 2.5.1,
+                  checked by Int8AgreementTest).
   attention.pt    q, k, v [B, A, L, D], mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v, all in q's dtype
                   (softmax accumulates in fp32 internally), so bf16 attention needs no casts around it.
 The operator schemas used here exist unchanged from libtorch 2.5.1 (DJL 0.33) on. Regenerate with:
@@ -33,6 +50,34 @@ class Linear(torch.nn.Module):
         return torch.ops.mkldnn._linear_pointwise(x, weight, bias, activation, [], "none")
 
 
+class PackLinearInt8(torch.nn.Module):
+    def forward(self, weight: torch.Tensor) -> torch.classes.quantized.LinearPackedParamsBase:
+        scales = weight.abs().amax(1).clamp_min(1e-12).div(127.0).to(torch.float64)
+        zero_points = torch.zeros(scales.shape, dtype=torch.int64)
+        q = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
+        return torch.ops.quantized.linear_prepack(q, None)
+
+
+class LinearInt8(torch.nn.Module):
+    def forward(self, x: torch.Tensor, packed: torch.classes.quantized.LinearPackedParamsBase, bias: torch.Tensor,
+                activation: str) -> torch.Tensor:
+        shape = x.shape
+        rows = x.reshape(-1, shape[-1])
+        n = rows.size(0)
+        # each token scaled into [-1, 1] by its own largest |value|, plus a row of +1s and a row of -1s, so that
+        # the per-tensor range linear_dynamic picks is [-1, 1] whatever the batch: per-token quantization
+        scale = torch.linalg.vector_norm(rows, float("inf"), [-1], True).clamp_min(1e-30)
+        unit = torch.empty([n + 2, rows.size(1)], dtype=x.dtype)
+        torch.div(rows, scale, out=unit.narrow(0, 0, n))
+        unit[n].fill_(1.0)
+        unit[n + 1].fill_(-1.0)
+        y = torch.ops.quantized.linear_dynamic(unit, packed, True).narrow(0, 0, n)
+        y = torch.addcmul(bias, y, scale, out=y)
+        if activation == "gelu":
+            y = torch.nn.functional.gelu(y)
+        return y.reshape(shape[:-1] + [y.size(1)])
+
+
 class Attention(torch.nn.Module):
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         # in place: a fresh [B, A, L, L] buffer per call costs page faults
@@ -42,6 +87,7 @@ class Attention(torch.nn.Module):
 
 out = pathlib.Path(__file__).resolve().parents[1] / "resources/dev/deebert/model"
 for name, module in [("to_bf16", ToBFloat16()), ("pack_linear", PackLinear()), ("linear", Linear()),
+                     ("pack_linear_int8", PackLinearInt8()), ("linear_int8", LinearInt8()),
                      ("attention", Attention())]:
     path = out / (name + ".pt")
     torch.jit.save(torch.jit.script(module), str(path))

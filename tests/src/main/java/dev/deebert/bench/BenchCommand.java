@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
  * (this module), never in the app jar, so ONNX Runtime never ships with the product.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark DeeBERT (fp32/bf16, S=0 and early exit, batch 1) against ONNX Runtime.")
+        description = "Benchmark DeeBERT (fp32/bf16/int8, S=0 and early exit, batch 1) against ONNX Runtime (fp32 and"
+                + " int8 dynamic quantization).")
 public final class BenchCommand implements CommandPlugin {
     @Spec
     CommandSpec spec;
@@ -76,6 +77,11 @@ public final class BenchCommand implements CommandPlugin {
     @Option(names = "--thresholds", split = ",", description = "Early-exit thresholds to run, e.g. the calibrated "
             + "0.5- and 2-point operating points.")
     List<Double> thresholds = List.of();
+
+    @Option(names = "--precisions", split = ",", defaultValue = "fp32,bf16,int8", description = "DeeBERT precisions"
+            + " to run (default: ${DEFAULT-VALUE}); leave bf16 out on CPUs without oneDNN bf16 GEMMs (AVX2 only),"
+            + " where it runs on generic kernels many times slower. The batch-1 reference rows are fp32.")
+    List<String> precisions;
 
     @Option(names = "--onnx", description = "Backbone ONNX file for the peer, run as is (default: the model's "
             + "encoder weights written into --peer-onnx-template).")
@@ -120,12 +126,21 @@ public final class BenchCommand implements CommandPlugin {
 
         BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);
         StringBuilder profiles = new StringBuilder();
-        try (OnnxPeer peer = new OnnxPeer(peerModel(dir), threads, finalHead(dir));
-             DeeBertEngine fp32 = DeeBertEngine.load(dir, Device.cpu(), Precision.FP32);
-             DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16)) {
+        byte[] peerFp32 = peerModel(dir);
+        OnnxPeer.FinalHead head = finalHead(dir);
+        try (OnnxPeer peer = new OnnxPeer(peerFp32, threads, head);
+             OnnxPeer peerInt8 = new OnnxPeer(OnnxInt8.quantize(peerFp32), threads, head);
+             Engines engines = new Engines()) {
+            DeeBertEngine fp32 = engines.load(dir, Precision.FP32);
             List<Contender> contenders = new ArrayList<>();
-            contenders.add(Contender.peer(peer, batchSize));
-            for (DeeBertEngine engine : List.of(fp32, bf16)) {
+            contenders.add(Contender.peer(peer, "fp32", batchSize));
+            contenders.add(Contender.peer(peerInt8, "int8", batchSize));
+            List<DeeBertEngine> timed = new ArrayList<>();
+            for (String name : precisions) {
+                Precision precision = Precision.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
+                timed.add(precision == Precision.FP32 ? fp32 : engines.load(dir, precision));
+            }
+            for (DeeBertEngine engine : timed) {
                 contenders.add(Contender.deebert(engine, 0, batchSize));
                 for (double threshold : thresholds) {
                     contenders.add(Contender.deebert(engine, threshold, batchSize));
@@ -190,6 +205,22 @@ public final class BenchCommand implements CommandPlugin {
                         + "pass --peer-onnx-template");
             }
             return OnnxWeightsWriter.write(in.readAllBytes(), "bge-small-en-v1.5.onnx (classpath)", dir);
+        }
+    }
+
+    /** The engines a bench run loads, closed together. */
+    private static final class Engines implements AutoCloseable {
+        private final List<DeeBertEngine> loaded = new ArrayList<>();
+
+        DeeBertEngine load(ModelDirectory dir, Precision precision) {
+            DeeBertEngine engine = DeeBertEngine.load(dir, Device.cpu(), precision);
+            loaded.add(engine);
+            return engine;
+        }
+
+        @Override
+        public void close() {
+            loaded.forEach(DeeBertEngine::close);
         }
     }
 

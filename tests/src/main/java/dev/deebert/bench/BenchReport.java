@@ -89,15 +89,24 @@ final class BenchReport {
             Timings fp32 = timings.get(new Key(k.name(), "fp32", k.threshold(), k.batchSize(), k.rows()));
             Double agreement = fp32 == null || fp32 == t || t.outcome.exitLayers() == null ? null
                     : agreement(t.outcome, fp32.outcome);
-            out.add(new NamedRow(TABLE.schema()).set("bench_at", Timestamp.from(at)).set("contender", k.name())
+            out.add(withSchema(new NamedRow(TABLE.schema()).set("bench_at", Timestamp.from(at)).set("contender", k.name())
                     .set("precision", k.precision()).set("threshold", Double.isNaN(k.threshold()) ? null : k.threshold())
                     .set("batch_size", k.batchSize()).set("rows", k.rows()).set("threads", threads)
                     .set("rows_per_s", rate).set("ms_per_row", 1000 / rate).set("accuracy", t.accuracy)
                     .set("expected_saving", expected).set("actual_saving", actual).set("actual_over_expected", ratio)
                     .set("ratio_to_peer", rate / peerRate).set("agreement_with_fp32", agreement)
-                    .set("rss_mb", t.rssMb).set("peak_rss_mb", peak).toRow());
+                    .set("rss_mb", t.rssMb).set("peak_rss_mb", peak).toRow()));
         }
         return out;
+    }
+
+    /** {@code row} readable by column name, as {@link #markdown} reads it (RowFactory rows have no schema). */
+    private static Row withSchema(Row row) {
+        Object[] values = new Object[row.length()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = row.get(i);
+        }
+        return new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(values, TABLE.schema());
     }
 
     /** Share of rows with the same label and the same exit layer in both outcomes. */
@@ -111,16 +120,23 @@ final class BenchReport {
 
     String markdown() {
         StringBuilder md = new StringBuilder("| contender | precision | S | batch | rows | rows/s | ms/row | accuracy "
-                + "| expected saving | actual saving | actual/expected | x peer | same label+exit as fp32 | RSS MB |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (Row r : rows()) {
-            md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %s | %d |%n",
+                + "| expected saving | actual saving | actual/expected | x peer | x int8 peer | same label+exit as fp32 "
+                + "| RSS MB |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        List<Row> rows = rows();
+        // rows/s of ONNX Runtime int8 (the peer that "x peer", fp32, is not), when the bench ran one
+        double int8Peer = rows.stream().filter(r -> r.getAs("threshold") == null && "int8".equals(r.getAs("precision")))
+                .mapToDouble(r -> r.<Double>getAs("rows_per_s")).findFirst().orElse(Double.NaN);
+        for (Row r : rows) {
+            md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %.2f | %s "
+                            + "| %d |%n",
                     r.<String>getAs("contender"), r.<String>getAs("precision"), orDash(r.getAs("threshold")),
                     r.<Integer>getAs("batch_size"), r.<Integer>getAs("rows"), r.<Double>getAs("rows_per_s"),
                     r.<Double>getAs("ms_per_row"), r.<Double>getAs("accuracy"), percent(r.getAs("expected_saving")),
                     percent(r.getAs("actual_saving")), r.getAs("actual_over_expected") == null ? "-"
                             : String.format("%.2f", r.<Double>getAs("actual_over_expected")),
-                    r.<Double>getAs("ratio_to_peer"), percent(r.getAs("agreement_with_fp32")),
+                    r.<Double>getAs("ratio_to_peer"), r.<Double>getAs("rows_per_s") / int8Peer,
+                    percent(r.getAs("agreement_with_fp32")),
                     r.<Long>getAs("rss_mb")));
         }
         md.append(String.format("%nthreads %d, peak RSS %d MB, medians of %d rounds%n", threads, procStatusMb("VmHWM"),

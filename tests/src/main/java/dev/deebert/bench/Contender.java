@@ -25,14 +25,15 @@ interface Contender {
 
     Outcome run(LabeledRows rows) throws Exception;
 
-    static Contender peer(OnnxPeer peer, int batchSize) {
+    /** {@code precision}: how the peer's graph computes, "fp32" or "int8" (dynamic quantization). */
+    static Contender peer(OnnxPeer peer, String precision, int batchSize) {
         return new Contender() {
             public String name() {
                 return "onnxruntime (peer)";
             }
 
             public String precision() {
-                return "fp32";
+                return precision;
             }
 
             public double threshold() {

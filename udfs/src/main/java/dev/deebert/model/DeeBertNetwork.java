@@ -13,6 +13,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
+import ai.djl.pytorch.jni.IValue;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,8 +74,11 @@ public final class DeeBertNetwork {
     private record Embeddings(NDArray word, NDArray position, NDArray tokenType, NDArray normWeight,
                               NDArray normBias) {}
 
-    /** A Linear layer in the compute precision; {@code packed}: the weight is in oneDNN's layout. */
-    private record Dense(NDArray weight, NDArray bias, boolean packed) {}
+    /**
+     * A Linear layer in the compute precision; {@code packed}: the weight is in oneDNN's layout; {@code int8}:
+     * fbgemm's packed int8 weight (then {@code weight} is null, the bias float32), else null.
+     */
+    private record Dense(NDArray weight, NDArray bias, boolean packed, IValue int8) {}
 
     /** Query, key and value are one [3H, H] GEMM; the query rows carry the 1/sqrt(D) score scale. */
     private record Layer(Dense qkv, Dense attentionOut, NDArray attentionNormWeight, NDArray attentionNormBias,
@@ -115,9 +119,17 @@ public final class DeeBertNetwork {
         this.exits = exits;
     }
 
-    /** For inference: dropout off, GEMMs in {@code precision}, packed for oneDNN when on CPU. */
+    /**
+     * For inference: dropout off, GEMMs in {@code precision}, packed for oneDNN when on CPU (int8: for fbgemm,
+     * CPU only).
+     */
     public static DeeBertNetwork forInference(DeeBertWeights weights, Precision precision, NDManager owner) {
-        return bind(weights, LibTorchOps.get(), precision == Precision.BF16, false, owner);
+        if (precision == Precision.INT8 && !Device.Type.CPU.equals(owner.getDevice().getDeviceType())) {
+            throw new IllegalArgumentException("--precision int8 runs on CPU only (libtorch's dynamic int8 GEMMs "
+                    + "have no GPU kernels); on " + owner.getDevice() + " use fp32 or bf16");
+        }
+        return bind(weights, LibTorchOps.get(), precision == Precision.BF16, precision == Precision.INT8, false,
+                owner);
     }
 
     /**
@@ -126,12 +138,12 @@ public final class DeeBertNetwork {
      * {@code weights}.
      */
     public static DeeBertNetwork forTraining(DeeBertWeights weights, NDManager owner) {
-        return bind(weights, null, false, true, owner);
+        return bind(weights, null, false, false, true, owner);
     }
 
     /** Lays the weights out for the forward pass; derived tensors (fused QKV, casts, packed copies) go to owner. */
-    private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16, boolean training,
-                                       NDManager owner) {
+    private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16, boolean int8,
+                                       boolean training, NDManager owner) {
         DeeBertConfig c = weights.config();
         boolean pack = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType())
                 && (!bf16 || torch.packsBFloat16());
@@ -141,7 +153,7 @@ public final class DeeBertNetwork {
             TensorNames.Embeddings e = TensorNames.EMBEDDINGS;
             Embeddings embeddings = new Embeddings(weights.get(e.word()), weights.get(e.position()),
                     weights.get(e.tokenType()), weights.get(e.norm().weight()), weights.get(e.norm().bias()));
-            DenseLayout layout = new DenseLayout(torch, bf16, pack, derived, weights);
+            DenseLayout layout = new DenseLayout(torch, bf16, int8, pack, derived, weights, owner);
             // The factor lives in libtorch's memory: DJL's mul(Number) wraps a JVM buffer that is freed once its
             // NDArray closes, yet autograd keeps the factor for the backward pass, which then read freed memory
             // (the stage-1 "gradient norm is Infinity" at a random step).
@@ -173,16 +185,21 @@ public final class DeeBertNetwork {
     }
 
     /** Turns a Linear's float32 weight [out, in] and bias [out] into a {@link Dense} for this network. */
-    private record DenseLayout(LibTorchOps torch, boolean bf16, boolean pack, List<NDArray> derived,
-                               DeeBertWeights weights) {
+    private record DenseLayout(LibTorchOps torch, boolean bf16, boolean int8, boolean pack, List<NDArray> derived,
+                               DeeBertWeights weights, NDManager owner) {
         Dense of(TensorNames.Params linear) {
             return of(weights.get(linear.weight()), weights.get(linear.bias()));
         }
 
         Dense of(NDArray weight, NDArray bias) {
+            if (int8) {
+                // quantized and packed once here; the float32 weight is no longer read
+                return new Dense(null, bias, false, torch.packLinearInt8(weight, owner));
+            }
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
-            return pack ? new Dense(keep(torch.packLinear(w, TYPICAL_GEMM_ROWS)), b, true) : new Dense(w, b, false);
+            return pack ? new Dense(keep(torch.packLinear(w, TYPICAL_GEMM_ROWS)), b, true, null)
+                    : new Dense(w, b, false, null);
         }
 
         /** As {@link #of}, for tensors made while binding (the fused QKV): kept only if used as they are. */
@@ -293,6 +310,9 @@ public final class DeeBertNetwork {
 
     /** x [..., in] in the compute precision -> [..., out], GELU applied if asked. */
     private NDArray linear(NDArray x, Dense dense, boolean gelu) {
+        if (dense.int8 != null) {
+            return torch.linearInt8(x, dense.int8, dense.bias, gelu);
+        }
         if (dense.packed) {
             return torch.linear(x, dense.weight, dense.bias, gelu);
         }

@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -32,6 +33,9 @@ final class LibTorchOps {
     private final PtSymbolBlock packLinear;
     private final PtSymbolBlock linear;
     private final PtSymbolBlock attention;
+    /** Loaded on first use: only int8 engines need them. */
+    private volatile PtSymbolBlock packLinearInt8;
+    private volatile PtSymbolBlock linearInt8;
     /** Null until first asked. */
     private Boolean packsBFloat16;
 
@@ -85,6 +89,48 @@ final class LibTorchOps {
     NDArray linear(NDArray x, NDArray packedWeight, NDArray bias, boolean gelu) {
         return call(linear, x, IValue.from((PtNDArray) x), IValue.from((PtNDArray) packedWeight),
                 IValue.from((PtNDArray) bias), IValue.from(gelu ? "gelu" : "none"));
+    }
+
+    /**
+     * A Linear's float32 weight [out, in] as fbgemm's packed int8 weight (per-channel symmetric scales), for
+     * {@link #linearInt8} (CPU only). The result is a TorchScript object, not a tensor: it lives until
+     * {@code owner} closes.
+     */
+    IValue packLinearInt8(NDArray weight, NDManager owner) {
+        PtSymbolBlock module;
+        synchronized (this) {
+            if (packLinearInt8 == null) {
+                packLinearInt8 = load("pack_linear_int8");
+                linearInt8 = load("linear_int8");
+            }
+            module = packLinearInt8;
+        }
+        IValue w = IValue.from((PtNDArray) weight);
+        try {
+            IValue packed = module.forward(w);
+            owner.attachInternal("int8-" + UUID.randomUUID(), packed);
+            return packed;
+        } finally {
+            w.close();
+        }
+    }
+
+    /**
+     * x [..., in] float32 -> [..., out] float32 through dynamic int8 quantization, each token quantized on its
+     * own (so a row's result does not depend on the batch), with the float32 bias and, if {@code gelu}, exact
+     * GELU; packed from {@link #packLinearInt8}, which this leaves open.
+     */
+    NDArray linearInt8(NDArray x, IValue packed, NDArray bias, boolean gelu) {
+        IValue in = IValue.from((PtNDArray) x);
+        IValue b = IValue.from((PtNDArray) bias);
+        IValue activation = IValue.from(gelu ? "gelu" : "none");
+        try (IValue out = linearInt8.forward(in, packed, b, activation)) {
+            return out.toTensor((PtNDManager) x.getManager());
+        } finally {
+            in.close();
+            b.close();
+            activation.close();
+        }
     }
 
     /** q, k, v [B, A, L, D] (q pre-scaled), mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v [B, A, L, D]. */

@@ -19,12 +19,16 @@ import picocli.CommandLine.TypeConversionException;
 public final class EngineOptions {
     private EngineOptions() {}
 
-    /** {@code --precision}: {@code fp32}, {@code bf16}, or {@code auto}, decided where the model will run. */
+    /**
+     * {@code --precision}: {@code fp32}, {@code bf16}, {@code int8} (CPU only, never chosen by auto), or
+     * {@code auto}, decided where the model will run.
+     */
     public static final class PrecisionOption {
         @Option(names = "--precision", defaultValue = "auto", converter = PrecisionName.class,
                 paramLabel = "PRECISION",
-                description = "fp32, bf16 or auto: bf16 on GPUs and on CPUs with oneDNN bf16 GEMMs, else fp32"
-                        + " (default: ${DEFAULT-VALUE}, in every command that runs the model).")
+                description = "fp32, bf16, int8 or auto: bf16 on GPUs and on CPUs with oneDNN bf16 GEMMs, else"
+                        + " fp32 (default: ${DEFAULT-VALUE}, in every command that runs the model). int8: dynamic"
+                        + " int8 quantization of the encoder's Linear layers, CPU only.")
         private Precision named;
 
         /**
@@ -36,6 +40,11 @@ public final class EngineOptions {
         }
 
         public Precision on(Device device) {
+            if (named == Precision.INT8 && device.isGpu()) {
+                throw new IllegalArgumentException("--precision int8 runs on CPU only (libtorch's dynamic int8"
+                        + " GEMMs have no GPU kernels), and this run's tasks get a GPU"
+                        + " (spark.task.resource.gpu.amount > 0): use --precision bf16 or fp32 there");
+            }
             return named != null ? named : Precision.fastestOn(device);
         }
     }
@@ -51,7 +60,7 @@ public final class EngineOptions {
             try {
                 return Precision.valueOf(key);
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException("expected fp32, bf16 or auto, got '" + name + "'");
+                throw new TypeConversionException("expected fp32, bf16, int8 or auto, got '" + name + "'");
             }
         }
     }

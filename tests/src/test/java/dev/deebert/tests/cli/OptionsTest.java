@@ -60,13 +60,17 @@ class OptionsTest {
             assertEquals(Precision.FP32, parse("--input", "x", "--precision", " FP32").precision.on(device));
             assertEquals(Precision.BF16, parse("--input", "x", "--precision", "bf16").precision.on(device));
         }
+        assertEquals(Precision.INT8, parse("--input", "x", "--precision", "INT8").precision.on(Device.cpu()));
+        IllegalArgumentException gpu = assertThrows(IllegalArgumentException.class,
+                () -> parse("--input", "x", "--precision", "int8").precision.on(Device.gpu()));
+        assertTrue(gpu.getMessage().contains("--precision int8 runs on CPU only"), gpu.getMessage());
         assertEquals(Precision.BF16, parse("--input", "x").precision.on(Device.gpu()), "auto by default");
         Precision onCpu = parse("--input", "x", "--precision", "Auto").precision.on(Device.cpu());
         assertEquals(Precision.fastestOn(Device.cpu()), onCpu);
         System.out.println("auto on this CPU: " + onCpu);
         CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
                 () -> parse("--input", "x", "--precision", "fp16"));
-        assertTrue(e.getMessage().contains("expected fp32, bf16 or auto, got 'fp16'"), e.getMessage());
+        assertTrue(e.getMessage().contains("expected fp32, bf16, int8 or auto, got 'fp16'"), e.getMessage());
     }
 
     @Test
