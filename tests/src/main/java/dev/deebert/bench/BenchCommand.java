@@ -130,7 +130,7 @@ public final class BenchCommand implements CommandPlugin {
         OnnxPeer.FinalHead head = finalHead(dir);
         try (OnnxPeer peer = new OnnxPeer(peerFp32, threads, head);
              OnnxPeer peerInt8 = new OnnxPeer(OnnxInt8.quantize(peerFp32), threads, head);
-             Engines engines = new Engines()) {
+             LoadedEngines engines = new LoadedEngines()) {
             DeeBertEngine fp32 = engines.load(dir, Precision.FP32);
             List<Contender> contenders = new ArrayList<>();
             contenders.add(Contender.peer(peer, "fp32", batchSize));
@@ -209,7 +209,7 @@ public final class BenchCommand implements CommandPlugin {
     }
 
     /** The engines a bench run loads, closed together. */
-    private static final class Engines implements AutoCloseable {
+    private static final class LoadedEngines implements AutoCloseable {
         private final List<DeeBertEngine> loaded = new ArrayList<>();
 
         DeeBertEngine load(ModelDirectory dir, Precision precision) {
