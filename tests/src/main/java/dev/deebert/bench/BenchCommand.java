@@ -10,6 +10,7 @@ import dev.deebert.job.importer.OnnxWeightsWriter;
 import dev.deebert.job.options.EngineOptions;
 import dev.deebert.job.options.InputOptions;
 import dev.deebert.job.options.ModelOption;
+import dev.deebert.model.Batching;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
@@ -77,6 +78,16 @@ public final class BenchCommand implements CommandPlugin {
             + "0.5- and 2-point operating points.")
     List<Double> thresholds = List.of();
 
+    @Option(names = "--precision", split = ",", defaultValue = "fp32,bf16", paramLabel = "PRECISION",
+            description = "DeeBERT precisions to run (default: ${DEFAULT-VALUE}; fp32 is the reference of the"
+                    + " agreement column).")
+    List<Precision> precisions;
+
+    @Option(names = "--batching", split = ",", defaultValue = "compaction,refill", paramLabel = "BATCHING",
+            description = "How DeeBERT's batches share layers as rows exit, each a contender of its own (default:"
+                    + " ${DEFAULT-VALUE}).")
+    List<Batching> batchings;
+
     @Option(names = "--onnx", description = "Backbone ONNX file for the peer, run as is (default: the model's "
             + "encoder weights written into --peer-onnx-template).")
     Path onnx;
@@ -120,20 +131,25 @@ public final class BenchCommand implements CommandPlugin {
 
         BenchReport report = new BenchReport(dir.config().numHiddenLayers(), threads);
         StringBuilder profiles = new StringBuilder();
-        try (OnnxPeer peer = new OnnxPeer(peerModel(dir), threads, finalHead(dir));
-             DeeBertEngine fp32 = DeeBertEngine.load(dir, Device.cpu(), Precision.FP32);
-             DeeBertEngine bf16 = DeeBertEngine.load(dir, Device.cpu(), Precision.BF16)) {
+        List<DeeBertEngine> engines = new ArrayList<>();
+        try (OnnxPeer peer = new OnnxPeer(peerModel(dir), threads, finalHead(dir))) {
+            for (Precision precision : precisions) {
+                engines.add(DeeBertEngine.load(dir, Device.cpu(), precision));
+            }
             List<Contender> contenders = new ArrayList<>();
             contenders.add(Contender.peer(peer, batchSize));
-            for (DeeBertEngine engine : List.of(fp32, bf16)) {
-                contenders.add(Contender.deebert(engine, 0, batchSize));
-                for (double threshold : thresholds) {
-                    contenders.add(Contender.deebert(engine, threshold, batchSize));
+            for (DeeBertEngine engine : engines) {
+                for (Batching batching : batchings) {
+                    contenders.add(Contender.deebert(engine, 0, batchSize, batching));
+                    for (double threshold : thresholds) {
+                        contenders.add(Contender.deebert(engine, threshold, batchSize, batching));
+                    }
                 }
             }
             double referenceThreshold = thresholds.isEmpty() ? 0 : thresholds.get(0);
-            Contender reference = Contender.deebert(fp32, referenceThreshold, 1);
-            Contender referenceBatched = Contender.deebert(fp32, referenceThreshold, batchSize);
+            Contender reference = Contender.deebert(engines.get(0), referenceThreshold, 1, Batching.COMPACTION);
+            Contender referenceBatched = Contender.deebert(engines.get(0), referenceThreshold, batchSize,
+                    batchings.get(0));
 
             PrintWriter err = spec.commandLine().getErr();
             for (Contender c : contenders) {
@@ -152,10 +168,12 @@ public final class BenchCommand implements CommandPlugin {
                 Files.createDirectories(profile);
                 LabeledRows profiled = labeled.spread(profileRows);
                 for (Contender c : contenders.stream().filter(c -> !Double.isNaN(c.threshold())).toList()) {
-                    String name = c.precision() + "-s" + c.threshold() + ".json";
+                    String name = c.name().replace(' ', '-') + "-" + c.precision() + "-s" + c.threshold() + ".json";
                     profiles.append(OpProfile.markdown(c, profiled, profile.resolve(name))).append('\n');
                 }
             }
+        } finally {
+            engines.forEach(DeeBertEngine::close);
         }
         PrintWriter out = spec.commandLine().getOut();
         String table = report.markdown() + profiles;

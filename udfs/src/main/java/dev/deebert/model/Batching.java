@@ -27,7 +27,7 @@ public enum Batching {
 
     /** {@code auto}: refill on GPUs, where a layer costs the same on few rows as on many; compaction on CPUs. */
     public static Batching auto(Device device) {
-        return Device.Type.GPU.equals(device.getDeviceType()) ? REFILL : COMPACTION;
+        return device.isGpu() ? REFILL : COMPACTION;
     }
 
     @Override

@@ -24,7 +24,9 @@ import java.util.stream.Stream;
  * DeeBERT's forward pass. {@link #encode} runs the embeddings, then the encoder layers one at a time; after
  * each layer an {@link Observer} sees the states of the rows still running, may read the exit there
  * ({@link #exitLogits}) and says which rows go on. Rows that leave are dropped from the batch, so later
- * layers compute only rows still running. It follows Hugging Face's modeling_bert.py and the reference's
+ * layers compute only rows still running; given several batches, the rows that go on wait in one queue per
+ * layer, where {@link Batching} says whether each batch shrinks on its own or full batches are pooled from
+ * several. It follows Hugging Face's modeling_bert.py and the reference's
  * modeling_highway_bert.py; tensor names come from {@link TensorNames}.
  *
  * <p>Shapes: B rows (those still running), L tokens (the longest running row), H hidden, A heads, D = H / A
@@ -263,18 +265,17 @@ public final class DeeBertNetwork {
 
     /**
      * {@code batches} through the embeddings and the encoder layers, their rows numbered across the batches in
-     * order, calling {@code observer} after each layer. Layer k runs on rows waiting in its queue: a batch's
-     * rows after the embeddings, the rows that went on after layer k - 1 (cut to their longest row, then
+     * order, calling {@code observer} after each layer. Layer k runs on the rows waiting in its queue: a batch's
+     * rows after the embeddings, or the rows that went on after layer k - 1 (cut to their longest row, then
      * gathered). After each batch enters, the deepest queue holding {@link Batching#runsAt} rows runs, until
-     * none does. A run takes up to
-     * the largest batch's size of a queue's oldest rows, padded to the widest of them. Once every batch has entered,
-     * the queues are drained in layer order. Returns the states [B, L, H] after the last layer run, of the rows
-     * that ran it.
+     * none does; once every batch has entered, the queues are drained in layer order. A run takes up to the
+     * largest batch's size of a queue's oldest rows, padded to the widest of them. Returns the states [B, L, H]
+     * after the last layer run, of the rows that ran it.
      */
     public NDArray encode(List<BatchInputs> batches, Batching batching, Observer observer) {
         int batchSize = batches.stream().mapToInt(b -> b.lengths().length).max().orElse(0);
         int runAt = batching.runsAt(batchSize);
-        // waiting[k]: rows waiting for layer k + 1
+        // waiting[k]: chunks of [B, L, H], rows waiting for layer k + 1
         Waiting[] waiting = Stream.generate(Waiting::new).limit(config.numHiddenLayers()).toArray(Waiting[]::new);
         NDArray last = null;
         int entered = 0;
@@ -292,6 +293,7 @@ public final class DeeBertNetwork {
         }
         return last;
     }
+
     /** The deepest queue holding at least {@code runAt} rows (at least one), or -1. */
     private static int deepest(Waiting[] waiting, int runAt) {
         for (int k = waiting.length - 1; k >= 0; k--) {
