@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.StructType;
 
 /** Timings per contender across rounds, and the figures derived from their medians. */
@@ -113,7 +115,10 @@ final class BenchReport {
         StringBuilder md = new StringBuilder("| contender | precision | S | batch | rows | rows/s | ms/row | accuracy "
                 + "| expected saving | actual saving | actual/expected | x peer | same label+exit as fp32 | RSS MB |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (Row r : rows()) {
+        for (Row values : rows()) {
+            // NamedRow's rows carry no schema; read these by the table's column names
+            Row r = new GenericRowWithSchema(IntStream.range(0, values.size()).mapToObj(values::get).toArray(),
+                    TABLE.schema());
             md.append(String.format("| %s | %s | %s | %d | %d | %.1f | %.1f | %.4f | %s | %s | %s | %.2f | %s | %d |%n",
                     r.<String>getAs("contender"), r.<String>getAs("precision"), orDash(r.getAs("threshold")),
                     r.<Integer>getAs("batch_size"), r.<Integer>getAs("rows"), r.<Double>getAs("rows_per_s"),
