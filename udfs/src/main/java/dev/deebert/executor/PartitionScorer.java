@@ -16,10 +16,10 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs its
- * length-sorted batches through one pass of the batched early exit ({@link ScoringSpec#batching}), and emits one prediction row per input row (in
- * input order) followed by one row carrying the partition's stats. A row that cannot be scored gets its
- * error recorded instead of a prediction; it never fails the task. A failing model does (a batch whose
- * rows all fail alone too).
+ * length-sorted batches through one pass of the batched early exit ({@link ScoringSpec#batching}), and emits
+ * one prediction row per input row (in input order) followed by one row carrying the partition's stats. A row
+ * that cannot be scored gets its error recorded instead of a prediction; it never fails the task. A failing
+ * model does (a batch whose rows all fail alone too).
  *
  * <p>Input rows follow {@link Catalog#INPUT}, with {@link Catalog#KEPT} when the run keeps columns; output
  * rows follow {@link Catalog#scorerOutput}.
@@ -129,7 +129,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                         predictions[row] = out.get(at++);
                     }
                 }
-            } catch (RuntimeException batchFailure) {
+            } catch (RuntimeException failure) {
                 if (batches.size() > 1) {
                     for (int[] batch : batches) {
                         classify(List.of(batch), tokens, predictions, errors);
@@ -138,7 +138,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 }
                 int[] batch = batches.get(0);
                 if (batch.length == 1) {
-                    errors[batch[0]] = describe(batchFailure);
+                    errors[batch[0]] = describe(failure);
                     return;
                 }
                 for (int row : batch) {
@@ -147,7 +147,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 if (Arrays.stream(batch).allMatch(row -> predictions[row] == null)) {
                     throw new IllegalStateException("a batch of " + batch.length + " rows failed, and each of its"
                             + " rows failed alone too, so the model, not the rows, is failing: "
-                            + describe(batchFailure), batchFailure);
+                            + describe(failure), failure);
                 }
             }
         }

@@ -11,9 +11,8 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 
 /**
- * Times the real early exit ({@code DeeBertEngine.classify}, a window's batches per pass, as scoring runs it) on
- * one partition at every threshold of a sweep
- * and emits one {@link Catalog#TIMINGS} row. Every window runs at every threshold, in an order that
+ * Times the real early exit ({@code DeeBertEngine.classify}, a window's batches per pass, as scoring runs it)
+ * on one partition at every threshold of a sweep and emits one {@link Catalog#TIMINGS} row. Every window runs at every threshold, in an order that
  * rotates from window to window, so that drift in the machine's speed spreads over all thresholds alike,
  * and counts the fastest of {@link #REPEATS} runs, so that a burst of other work on the machine does not
  * land on one threshold; the first window runs once untimed to warm the engine up.

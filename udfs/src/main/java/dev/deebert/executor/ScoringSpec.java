@@ -31,8 +31,7 @@ import java.util.stream.IntStream;
  */
 public record ScoringSpec(String runId, String modelDir, String modelSha256, int numLayers, List<String> labels,
                           ExitPolicy policy, double threshold, Precision precision, Batching batching,
-                          int batchSize, int maxSeqLen,
-                          List<String> passThrough) implements Serializable {
+                          int batchSize, int maxSeqLen, List<String> passThrough) implements Serializable {
 
     /**
      * The largest {@code --batch-size}: a task reads {@link #windowRows} rows ahead, so a larger batch would
