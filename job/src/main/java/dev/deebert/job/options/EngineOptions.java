@@ -67,7 +67,11 @@ public final class EngineOptions {
 
         /** For the tasks of {@code spark}: auto is decided here, on the driver, once for the whole run. */
         public Batching forTasksOf(SparkSession spark) {
-            return named != null ? named : Batching.auto(Sessions.taskDevice(spark));
+            return on(Sessions.taskDevice(spark));
+        }
+
+        public Batching on(Device device) {
+            return named != null ? named : Batching.auto(device);
         }
     }
 
