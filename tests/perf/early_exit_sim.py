@@ -14,12 +14,15 @@ Two steps:
 Strategies (glossary: B batch size, N layers, L tokens, H hidden size, C labels):
 
   batch1      the reference implementation's mode: each row alone, layer by layer, up to its exit.
-  compaction  the Java engine today (DeeBertEngine.run): a partition's window of 16 B rows is sorted by
-              length and cut into batches of B; after each layer's exit decision the rows that stay are
-              gathered into a smaller batch, cut to their longest length. Late layers run on few rows.
-  refill      one queue per layer inside a task: rows that survive layer k, from any batch, wait in queue k;
-              layer k+1 runs when its queue holds B rows (deepest full queue first), and the queues are
-              drained in layer order when the partition ends. Every layer runs on full batches but the last.
+  compaction  the Java engine's `--batching compaction` (DeeBertNetwork.encode): a partition's window of 16 B
+              rows is sorted by length and cut into batches of B; after each layer's exit decision the rows
+              that stay are cut to their longest length and gathered into a smaller batch. Late layers run
+              on few rows.
+  refill      the Java engine's `--batching refill`: one queue per layer inside a task: rows that survive
+              layer k, from any batch, wait in queue k; layer k+1 runs when its queue holds B rows (deepest
+              full queue first), and the queues are drained in layer order when the input ends (the Java
+              engine drains at the end of each window of 16 batches; this script at the end of the task).
+              Every layer runs on full batches but the last.
 
 Each strategy ends every layer as the Java engine does: ramp logits computed and copied to the host, the
 exit decision made there. Exits are not decided from the random logits but replayed from the trace, so

@@ -10,6 +10,7 @@ import dev.deebert.executor.ScoringSpec;
 import dev.deebert.job.InputColumns;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
+import dev.deebert.model.Batching;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
@@ -272,8 +273,8 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                         .thresholdFor(isDefined(operatingPoint) ? getOperatingPoint() : null);
         int layers = model.config().numHiddenLayers();
         ScoringSpec spec = new ScoringSpec(uid, model.dir().toString(), model.weightsSha256(), layers,
-                model.config().labelNames(), ExitPolicy.uniform(s, layers), s, chosen, getBatchSize(), tokens,
-                List.of(ROW));
+                model.config().labelNames(), ExitPolicy.uniform(s, layers), s, chosen,
+                Batching.auto(Sessions.taskDevice(spark)), getBatchSize(), tokens, List.of(ROW));
 
         // The scorer reads Catalog.INPUT and passes the whole row through; the id is only the scorer's.
         Column[] columns = Arrays.stream(input.fieldNames()).map(InputColumns::named).toArray(Column[]::new);

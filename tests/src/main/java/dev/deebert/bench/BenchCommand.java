@@ -10,6 +10,7 @@ import dev.deebert.job.importer.OnnxWeightsWriter;
 import dev.deebert.job.options.EngineOptions;
 import dev.deebert.job.options.InputOptions;
 import dev.deebert.job.options.ModelOption;
+import dev.deebert.model.Batching;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.DeeBertWeights;
@@ -78,10 +79,16 @@ public final class BenchCommand implements CommandPlugin {
             + "0.5- and 2-point operating points.")
     List<Double> thresholds = List.of();
 
-    @Option(names = "--precisions", split = ",", defaultValue = "fp32,bf16,int8", description = "DeeBERT precisions"
-            + " to run (default: ${DEFAULT-VALUE}); leave bf16 out on CPUs without oneDNN bf16 GEMMs (AVX2 only),"
-            + " where it runs on generic kernels many times slower. The batch-1 reference rows are fp32.")
-    List<String> precisions;
+    @Option(names = "--precision", split = ",", defaultValue = "fp32,bf16,int8", paramLabel = "PRECISION",
+            description = "DeeBERT precisions to run (default: ${DEFAULT-VALUE}); leave bf16 out on CPUs without oneDNN"
+                    + " bf16 GEMMs (AVX2 only), where it runs on generic kernels many times slower. fp32 is the"
+                    + " reference of the agreement column and of the batch-1 rows.")
+    List<Precision> precisions;
+
+    @Option(names = "--batching", split = ",", defaultValue = "compaction,refill", paramLabel = "BATCHING",
+            description = "How DeeBERT's batches share layers as rows exit, each a contender of its own (default:"
+                    + " ${DEFAULT-VALUE}).")
+    List<Batching> batchings;
 
     @Option(names = "--onnx", description = "Backbone ONNX file for the peer, run as is (default: the model's "
             + "encoder weights written into --peer-onnx-template).")
@@ -135,20 +142,18 @@ public final class BenchCommand implements CommandPlugin {
             List<Contender> contenders = new ArrayList<>();
             contenders.add(Contender.peer(peer, "fp32", batchSize));
             contenders.add(Contender.peer(peerInt8, "int8", batchSize));
-            List<DeeBertEngine> timed = new ArrayList<>();
-            for (String name : precisions) {
-                Precision precision = Precision.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
-                timed.add(precision == Precision.FP32 ? fp32 : engines.load(dir, precision));
-            }
-            for (DeeBertEngine engine : timed) {
-                contenders.add(Contender.deebert(engine, 0, batchSize));
-                for (double threshold : thresholds) {
-                    contenders.add(Contender.deebert(engine, threshold, batchSize));
+            for (Precision precision : precisions) {
+                DeeBertEngine engine = precision == Precision.FP32 ? fp32 : engines.load(dir, precision);
+                for (Batching batching : batchings) {
+                    contenders.add(Contender.deebert(engine, 0, batchSize, batching));
+                    for (double threshold : thresholds) {
+                        contenders.add(Contender.deebert(engine, threshold, batchSize, batching));
+                    }
                 }
             }
             double referenceThreshold = thresholds.isEmpty() ? 0 : thresholds.get(0);
-            Contender reference = Contender.deebert(fp32, referenceThreshold, 1);
-            Contender referenceBatched = Contender.deebert(fp32, referenceThreshold, batchSize);
+            Contender reference = Contender.deebert(fp32, referenceThreshold, 1, Batching.COMPACTION);
+            Contender referenceBatched = Contender.deebert(fp32, referenceThreshold, batchSize, batchings.get(0));
 
             PrintWriter err = spec.commandLine().getErr();
             for (Contender c : contenders) {
@@ -167,7 +172,7 @@ public final class BenchCommand implements CommandPlugin {
                 Files.createDirectories(profile);
                 LabeledRows profiled = labeled.spread(profileRows);
                 for (Contender c : contenders.stream().filter(c -> !Double.isNaN(c.threshold())).toList()) {
-                    String name = c.precision() + "-s" + c.threshold() + ".json";
+                    String name = c.name().replace(' ', '-') + "-" + c.precision() + "-s" + c.threshold() + ".json";
                     profiles.append(OpProfile.markdown(c, profiled, profile.resolve(name))).append('\n');
                 }
             }

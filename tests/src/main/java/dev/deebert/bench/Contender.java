@@ -1,5 +1,7 @@
 package dev.deebert.bench;
 
+import dev.deebert.executor.ScoringSpec;
+import dev.deebert.model.Batching;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Prediction;
@@ -57,12 +59,15 @@ interface Contender {
         };
     }
 
-    /** DeeBERT's batched early exit; batch size 1 is the reference implementation's mode. */
-    static Contender deebert(DeeBertEngine engine, double threshold, int batchSize) {
+    /**
+     * DeeBERT's batched early exit, a window of {@link ScoringSpec#WINDOW_BATCHES} batches per pass as the
+     * scoring job runs it; batch size 1 is the reference implementation's mode.
+     */
+    static Contender deebert(DeeBertEngine engine, double threshold, int batchSize, Batching batching) {
         ExitPolicy policy = ExitPolicy.uniform(threshold, engine.config().numHiddenLayers());
         return new Contender() {
             public String name() {
-                return batchSize == 1 ? "deebert batch 1 (reference mode)" : "deebert";
+                return batchSize == 1 ? "deebert batch 1 (reference mode)" : "deebert " + batching;
             }
 
             public String precision() {
@@ -82,8 +87,11 @@ interface Contender {
                 int[] exits = new int[rows.size()];
                 long layers = 0;
                 int at = 0;
-                for (List<TokenizedText> batch : rows.batches(batchSize)) {
-                    for (Prediction p : engine.classify(batch, policy)) {
+                List<List<TokenizedText>> batches = rows.batches(batchSize);
+                for (int from = 0; from < batches.size(); from += ScoringSpec.WINDOW_BATCHES) {
+                    List<List<TokenizedText>> window =
+                            batches.subList(from, Math.min(batches.size(), from + ScoringSpec.WINDOW_BATCHES));
+                    for (Prediction p : engine.classify(window, policy, batching)) {
                         labels[at] = p.labelIndex();
                         exits[at++] = p.exitLayer();
                         layers += p.layersComputed();

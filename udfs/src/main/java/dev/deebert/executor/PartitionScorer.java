@@ -15,11 +15,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs
- * length-sorted batches through the batched early exit, and emits one prediction row per input row (in
- * input order) followed by one row carrying the partition's stats. A row that cannot be scored gets its
- * error recorded instead of a prediction; it never fails the task. A failing model does (a batch whose
- * rows all fail alone too).
+ * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs its
+ * length-sorted batches through one pass of the batched early exit ({@link ScoringSpec#batching}), and emits
+ * one prediction row per input row (in input order) followed by one row carrying the partition's stats. A row
+ * that cannot be scored gets its error recorded instead of a prediction; it never fails the task. A failing
+ * model does (a batch whose rows all fail alone too).
  *
  * <p>Input rows follow {@link Catalog#INPUT}, with {@link Catalog#KEPT} when the run keeps columns; output
  * rows follow {@link Catalog#scorerOutput}.
@@ -100,9 +100,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
 
             Prediction[] predictions = new Prediction[rows.size()];
             start = System.nanoTime();
-            for (int[] batch : spec.batchesByLength(tokens)) {
-                classify(batch, tokens, predictions, errors);
-            }
+            classify(spec.batchesByLength(tokens), tokens, predictions, errors);
             stats.addModelNanos(System.nanoTime() - start);
 
             for (int i = 0; i < rows.size(); i++) {
@@ -111,32 +109,45 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         }
 
         /**
-         * Runs one batch; if it fails as a whole, each row alone, so one bad row cannot take others down. When
+         * Runs a window's batches through one pass of the engine; if the pass fails, each batch alone, and if a
+         * batch fails as a whole, each of its rows alone, so one bad row cannot take others down. When
          * every row fails alone as well, the failure is not the rows' (a broken engine, a lost or asserted
          * device, memory that never frees): recording it as each row's error would pass off an unscored batch
          * as scored, so it fails the task instead and Spark retries it. A batch of one row cannot tell the two
          * apart; its failure stays the row's, and the run's failed-row share catches an engine that fails them
          * all.
          */
-        private void classify(int[] batch, TokenizedText[] tokens, Prediction[] predictions, String[] errors) {
+        private void classify(List<int[]> batches, TokenizedText[] tokens, Prediction[] predictions,
+                              String[] errors) {
             try {
-                List<Prediction> out = model.engine().classify(
-                        Arrays.stream(batch).mapToObj(i -> tokens[i]).toList(), spec.policy());
-                for (int j = 0; j < batch.length; j++) {
-                    predictions[batch[j]] = out.get(j);
+                List<Prediction> out = model.engine().classify(batches.stream()
+                        .map(batch -> Arrays.stream(batch).mapToObj(i -> tokens[i]).toList()).toList(),
+                        spec.policy(), spec.batching());
+                int at = 0;
+                for (int[] batch : batches) {
+                    for (int row : batch) {
+                        predictions[row] = out.get(at++);
+                    }
                 }
-            } catch (RuntimeException batchFailure) {
+            } catch (RuntimeException failure) {
+                if (batches.size() > 1) {
+                    for (int[] batch : batches) {
+                        classify(List.of(batch), tokens, predictions, errors);
+                    }
+                    return;
+                }
+                int[] batch = batches.get(0);
                 if (batch.length == 1) {
-                    errors[batch[0]] = describe(batchFailure);
+                    errors[batch[0]] = describe(failure);
                     return;
                 }
                 for (int row : batch) {
-                    classify(new int[] {row}, tokens, predictions, errors);
+                    classify(List.of(new int[] {row}), tokens, predictions, errors);
                 }
                 if (Arrays.stream(batch).allMatch(row -> predictions[row] == null)) {
                     throw new IllegalStateException("a batch of " + batch.length + " rows failed, and each of its"
                             + " rows failed alone too, so the model, not the rows, is failing: "
-                            + describe(batchFailure), batchFailure);
+                            + describe(failure), failure);
                 }
             }
         }

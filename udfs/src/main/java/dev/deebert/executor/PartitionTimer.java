@@ -11,8 +11,8 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 
 /**
- * Times the real early exit ({@code DeeBertEngine.classify}) on one partition at every threshold of a sweep
- * and emits one {@link Catalog#TIMINGS} row. Every window runs at every threshold, in an order that
+ * Times the real early exit ({@code DeeBertEngine.classify}, a window's batches per pass, as scoring runs it)
+ * on one partition at every threshold of a sweep and emits one {@link Catalog#TIMINGS} row. Every window runs at every threshold, in an order that
  * rotates from window to window, so that drift in the machine's speed spreads over all thresholds alike,
  * and counts the fastest of {@link #REPEATS} runs, so that a burst of other work on the machine does not
  * land on one threshold; the first window runs once untimed to warm the engine up.
@@ -58,9 +58,7 @@ public final class PartitionTimer implements MapPartitionsFunction<Row, Row> {
                 .set("model_nanos", nanos).toRow()).iterator();
     }
 
-    private static void classify(ExecutorModels.Loaded model, TokenizedWindow window, ExitPolicy policy) {
-        for (int[] batch : window.batches) {
-            model.engine().classify(window.tokens(batch), policy);
-        }
+    private void classify(ExecutorModels.Loaded model, TokenizedWindow window, ExitPolicy policy) {
+        model.engine().classify(window.batches.stream().map(window::tokens).toList(), policy, spec.batching());
     }
 }

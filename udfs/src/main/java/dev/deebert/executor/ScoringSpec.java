@@ -1,5 +1,6 @@
 package dev.deebert.executor;
 
+import dev.deebert.model.Batching;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Precision;
@@ -23,13 +24,14 @@ import java.util.stream.IntStream;
  * @param policy exit thresholds
  * @param threshold the single threshold S recorded with predictions (NaN for per-layer policies)
  * @param precision fp32 or bf16
+ * @param batching how a window's batches share the layers as rows exit
  * @param batchSize rows per forward pass
  * @param maxSeqLen tokens per row, special tokens included
  * @param passThrough input columns copied unchanged to the predictions (after the fixed columns)
  */
 public record ScoringSpec(String runId, String modelDir, String modelSha256, int numLayers, List<String> labels,
-                          ExitPolicy policy, double threshold, Precision precision, int batchSize, int maxSeqLen,
-                          List<String> passThrough) implements Serializable {
+                          ExitPolicy policy, double threshold, Precision precision, Batching batching,
+                          int batchSize, int maxSeqLen, List<String> passThrough) implements Serializable {
 
     /**
      * The largest {@code --batch-size}: a task reads {@link #windowRows} rows ahead, so a larger batch would
@@ -37,6 +39,9 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
      * int size.
      */
     public static final int MAX_BATCH_SIZE = 1 << 16;
+
+    /** Batches a task reads ahead, tokenizes, sorts by length and runs through one pass of the engine. */
+    public static final int WINDOW_BATCHES = 16;
 
     /** Fails, naming the option, unless {@code batchSize} is a batch size scoring and sweeps can run. */
     public static void checkBatchSize(int batchSize) {
@@ -51,7 +56,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
         return new Builder();
     }
 
-    /** Names the eleven fields at the call site; {@link #build} checks them all in one place. */
+    /** Names the twelve fields at the call site; {@link #build} checks them all in one place. */
     public static final class Builder {
         private String runId;
         private String modelDir;
@@ -61,6 +66,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
         private ExitPolicy policy;
         private double threshold;
         private Precision precision;
+        private Batching batching;
         private int batchSize;
         private int maxSeqLen;
         private List<String> passThrough = List.of();
@@ -107,6 +113,11 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
             return this;
         }
 
+        public Builder batching(Batching batching) {
+            this.batching = batching;
+            return this;
+        }
+
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
@@ -130,6 +141,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
             Objects.requireNonNull(labels, "labels");
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(precision, "precision");
+            Objects.requireNonNull(batching, "batching");
             Objects.requireNonNull(passThrough, "passThrough");
             if (numLayers < 1 || labels.isEmpty()) {
                 throw new IllegalArgumentException("a model of " + numLayers + " layers and " + labels.size()
@@ -137,7 +149,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
             }
             checkBatchSize(batchSize);
             return new ScoringSpec(runId, modelDir, modelSha256, numLayers, List.copyOf(labels), policy, threshold,
-                    precision, batchSize, maxSeqLen, List.copyOf(passThrough));
+                    precision, batching, batchSize, maxSeqLen, List.copyOf(passThrough));
         }
     }
 
@@ -149,7 +161,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
 
     /** Rows read ahead, tokenized and sorted by length before batching: larger windows cut more padding. */
     public int windowRows() {
-        return batchSize * 16;
+        return batchSize * WINDOW_BATCHES;
     }
 
     /**

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Where each row of one batch leaves, recorded layer by layer as the pass runs: the observer of
+ * Where each row of the batches of one pass leaves, recorded layer by layer as the pass runs: the observer of
  * {@link DeeBertEngine#classify} (rows leave at the first ramp the policy accepts) and
  * {@link DeeBertEngine#trace} (every row runs every layer, every exit's logits are kept, and the exit is
  * decided from them at the end, so that it is the one early exit would take).
@@ -18,8 +18,6 @@ final class BatchExits implements DeeBertNetwork.Observer {
     /** When traced, {@code traces[row][l - 1]} holds the logits [C] of the exit after layer l; else null. */
     private final float[][][] traces;
     private final Prediction[] predictions;
-    /** The input position of each row still running, in batch order. */
-    private int[] running;
 
     private BatchExits(DeeBertNetwork network, List<TokenizedText> rows, ExitPolicy policy, boolean traced) {
         this.network = network;
@@ -28,7 +26,6 @@ final class BatchExits implements DeeBertNetwork.Observer {
         this.layers = network.config().numHiddenLayers();
         this.traces = traced ? new float[rows.size()][layers][] : null;
         this.predictions = new Prediction[rows.size()];
-        this.running = java.util.stream.IntStream.range(0, rows.size()).toArray();
     }
 
     static BatchExits early(DeeBertNetwork network, List<TokenizedText> rows, ExitPolicy policy) {
@@ -40,12 +37,11 @@ final class BatchExits implements DeeBertNetwork.Observer {
     }
 
     @Override
-    public DeeBertNetwork.Remaining afterLayer(int layer, NDArray hidden) {
+    public DeeBertNetwork.Remaining afterLayer(int layer, int[] running, NDArray hidden) {
         int labels = network.config().numLabels();
         // [B, C], flattened
         float[] logits = network.exitLogits(layer, hidden).toFloatArray();
-        int[] staying = new int[running.length];
-        long[] positions = new long[running.length];
+        long[] staying = new long[running.length];
         int kept = 0;
         for (int i = 0; i < running.length; i++) {
             int row = running[i];
@@ -53,15 +49,11 @@ final class BatchExits implements DeeBertNetwork.Observer {
             if (traces != null) {
                 traces[row][layer - 1] = rowLogits;
             }
-            if (leaves(row, layer, rowLogits)) {
-                continue;
+            if (!leaves(row, layer, rowLogits)) {
+                staying[kept++] = i;
             }
-            staying[kept] = row;
-            positions[kept++] = i;
         }
-        int batchSize = running.length;
-        running = Arrays.copyOf(staying, kept);
-        return DeeBertNetwork.Remaining.of(Arrays.copyOf(positions, kept), batchSize);
+        return DeeBertNetwork.Remaining.of(Arrays.copyOf(staying, kept), running.length);
     }
 
     /** Whether {@code row} leaves after {@code layer}; if so its prediction is recorded. */

@@ -3,6 +3,7 @@ package dev.deebert.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -12,10 +13,10 @@ import java.util.List;
  * @param ids [B, L] int64, pad id beyond each row's length
  * @param typeIds [B, L] int64
  * @param positions [B, L] int64
- * @param maskBias [B, 1, 1, L] float32: 0 for tokens, -1e9 for padding, added to attention scores
- * @param lengths [B]: tokens per row, to cut the batch to its longest row once rows leave
+ * @param lengths [B]: tokens per row, for the attention mask ({@link #maskBias}) and to cut the batch to its
+ *     longest row once rows leave
  */
-public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArray maskBias, int[] lengths) {
+public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, int[] lengths) {
     static final float MASKED = -1e9f;
 
     /** Public for training, which batches rows the same way as inference. */
@@ -25,7 +26,6 @@ public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArr
         long[] ids = new long[batch * width];
         long[] types = new long[batch * width];
         long[] positions = new long[batch * width];
-        float[] mask = new float[batch * width];
         boolean roberta = config.type() == ModelType.ROBERTA;
         long pad = config.padId();
         for (int r = 0; r < batch; r++) {
@@ -36,13 +36,23 @@ public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, NDArr
                 ids[at] = real ? checkedId(row.ids()[t], config) : pad;
                 types[at] = real && config.typeVocabSize() > 1 ? checkedTypeId(row.typeIds()[t], config) : 0;
                 positions[at] = roberta ? (real ? pad + 1 + t : pad) : t;
-                mask[at] = real ? 0f : MASKED;
             }
         }
         Shape shape = new Shape(batch, width);
         return new BatchInputs(manager.create(ids, shape), manager.create(types, shape),
-                manager.create(positions, shape), manager.create(mask, new Shape(batch, 1, 1, width)),
-                rows.stream().mapToInt(TokenizedText::numTokens).toArray());
+                manager.create(positions, shape), rows.stream().mapToInt(TokenizedText::numTokens).toArray());
+    }
+
+    /**
+     * The attention mask of rows of {@code lengths} tokens padded to {@code width}: [B, 1, 1, L] float32, 0 for
+     * tokens and -1e9 for padding, added to the attention scores.
+     */
+    static NDArray maskBias(NDManager manager, int[] lengths, int width) {
+        float[] mask = new float[lengths.length * width];
+        for (int r = 0; r < lengths.length; r++) {
+            Arrays.fill(mask, r * width + lengths[r], (r + 1) * width, MASKED);
+        }
+        return manager.create(mask, new Shape(lengths.length, 1, 1, width));
     }
 
     private static long checkedId(long id, DeeBertConfig config) {

@@ -65,7 +65,16 @@ public final class DeeBertEngine implements AutoCloseable {
 
     /** Early exit: each row stops at the first ramp the policy accepts. Results are in input order. */
     public List<Prediction> classify(List<TokenizedText> rows, ExitPolicy policy) {
-        return run(rows, policy, BatchExits.early(network, rows, policy));
+        return classify(List.of(rows), policy, Batching.COMPACTION);
+    }
+
+    /**
+     * Early exit over several batches, which share the layers as {@code batching} says. Results are in input
+     * order, batch after batch, and each row's is what it gets alone (up to float rounding).
+     */
+    public List<Prediction> classify(List<List<TokenizedText>> batches, ExitPolicy policy, Batching batching) {
+        List<TokenizedText> rows = batches.stream().flatMap(List::stream).toList();
+        return run(batches, batching, BatchExits.early(network, rows, policy), policy);
     }
 
     /**
@@ -73,20 +82,19 @@ public final class DeeBertEngine implements AutoCloseable {
      * {@code policy} would choose, decided from the recorded logits (what inspect and the sweep need).
      */
     public List<Prediction> trace(List<TokenizedText> rows, ExitPolicy policy) {
-        return run(rows, policy, BatchExits.traced(network, rows, policy));
+        return run(List.of(rows), Batching.COMPACTION, BatchExits.traced(network, rows, policy), policy);
     }
 
-    private List<Prediction> run(List<TokenizedText> rows, ExitPolicy policy, BatchExits exits) {
+    private List<Prediction> run(List<List<TokenizedText>> batches, Batching batching, BatchExits exits,
+                                 ExitPolicy policy) {
         int layers = config.numHiddenLayers();
         if (policy.numRamps() != layers - 1) {
             throw new IllegalArgumentException("policy has " + policy.numRamps() + " thresholds for "
                     + (layers - 1) + " ramps");
         }
-        if (rows.isEmpty()) {
-            return List.of();
-        }
-        try (NDManager batch = manager.newSubManager()) {
-            network.encode(BatchInputs.of(batch, rows, config), exits);
+        try (NDManager work = manager.newSubManager()) {
+            network.encode(batches.stream().filter(rows -> !rows.isEmpty())
+                    .map(rows -> BatchInputs.of(work, rows, config)).toList(), batching, exits);
         }
         return exits.predictions();
     }

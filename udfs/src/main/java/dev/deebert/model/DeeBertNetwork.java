@@ -14,14 +14,20 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.jni.IValue;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * DeeBERT's forward pass. {@link #encode} runs the embeddings, then the encoder layers one at a time; after
  * each layer an {@link Observer} sees the states of the rows still running, may read the exit there
  * ({@link #exitLogits}) and says which rows go on. Rows that leave are dropped from the batch, so later
- * layers compute only rows still running. It follows Hugging Face's modeling_bert.py and the reference's
+ * layers compute only rows still running; given several batches, the rows that go on wait in one queue per
+ * layer, where {@link Batching} says whether each batch shrinks on its own or full batches are pooled from
+ * several. It follows Hugging Face's modeling_bert.py and the reference's
  * modeling_highway_bert.py; tensor names come from {@link TensorNames}.
  *
  * <p>Shapes: B rows (those still running), L tokens (the longest running row), H hidden, A heads, D = H / A
@@ -39,16 +45,16 @@ public final class DeeBertNetwork {
     @FunctionalInterface
     public interface Observer {
         /**
-         * After encoder layer {@code layer} (1..N). {@code hidden} [B, L, H] holds the running rows in the order
-         * they entered. In inference what is made here is freed when the layer finishes; a tensor kept longer
-         * is taken out of the layer's scope with {@link NDScope#unregister}. The answer after layer N is
-         * ignored: no layer follows.
+         * After encoder layer {@code layer} (1..N). {@code hidden} [B, L, H] holds the running rows; row i is
+         * row {@code rows[i]} of the input, numbered across its batches in order. In inference what is made here
+         * is freed when the layer finishes; a tensor kept longer is taken out of the layer's scope with
+         * {@link NDScope#unregister}. The answer after layer N is ignored: no layer follows.
          */
-        Remaining afterLayer(int layer, NDArray hidden);
+        Remaining afterLayer(int layer, int[] rows, NDArray hidden);
     }
 
     /** Every row runs every layer. */
-    public static final Observer EVERY_LAYER = (layer, hidden) -> Remaining.ALL;
+    public static final Observer EVERY_LAYER = (layer, rows, hidden) -> Remaining.ALL;
 
     /** The rows of the running batch that go on to the next layer. */
     public static final class Remaining {
@@ -88,8 +94,49 @@ public final class DeeBertNetwork {
     private record Exit(NDArray poolerWeight, NDArray poolerBias, NDArray classifierWeight,
                         NDArray classifierBias) {}
 
-    /** The running batch between layers. {@code done}: no layer follows. */
-    private record Running(NDArray hidden, NDArray maskBias, int[] lengths, boolean done) {}
+    /**
+     * Rows running together, or waiting together for a layer: states [B, L, H] (L at least the longest row),
+     * each row's token count and its number in the input.
+     */
+    private record Running(NDArray hidden, int[] lengths, int[] rows) {}
+
+    /** What a layer run leaves: its output [B, L, H], and the rows that go on (null when none does). */
+    private record Ran(NDArray hidden, Running next) {}
+
+    /** Rows waiting for one layer, in the chunks they came in, oldest first. */
+    private static final class Waiting {
+        private final ArrayDeque<Running> chunks = new ArrayDeque<>();
+        private int rows;
+
+        void add(Running chunk) {
+            chunks.add(chunk);
+            rows += chunk.rows().length;
+        }
+
+        /** Up to {@code n} of the oldest rows, as the chunks they came in; the last may be split. */
+        List<Running> take(int n) {
+            List<Running> taken = new ArrayList<>();
+            for (int got = 0; got < n && !chunks.isEmpty(); ) {
+                Running chunk = chunks.poll();
+                int size = chunk.rows().length;
+                if (got + size > n) {
+                    int cut = n - got;
+                    // row ranges of a contiguous [B, L, H]: contiguous views
+                    chunks.addFirst(new Running(chunk.hidden().get(cut + ":"),
+                            Arrays.copyOfRange(chunk.lengths(), cut, size), Arrays.copyOfRange(chunk.rows(), cut, size)));
+                    Running head = new Running(chunk.hidden().get(":" + cut), Arrays.copyOf(chunk.lengths(), cut),
+                            Arrays.copyOf(chunk.rows(), cut));
+                    chunk.hidden().close();
+                    chunk = head;
+                    size = cut;
+                }
+                taken.add(chunk);
+                got += size;
+            }
+            rows -= taken.stream().mapToInt(c -> c.rows().length).sum();
+            return taken;
+        }
+    }
 
     /** GEMM height the packed layouts are chosen for: a batch of 32 rows of 128 tokens. */
     private static final long TYPICAL_GEMM_ROWS = 32 * 128;
@@ -225,57 +272,143 @@ public final class DeeBertNetwork {
     }
 
     /**
-     * Runs {@code inputs} through the embeddings and the encoder layers, calling {@code observer} after each
-     * layer, until layer N or until no row goes on. Returns the states [B, L, H] after the last layer run,
-     * of the rows that ran it.
+     * One batch through the embeddings and the encoder layers, calling {@code observer} after each layer,
+     * until layer N or until no row goes on. Returns the states [B, L, H] after the last layer run, of the rows
+     * that ran it.
      */
     public NDArray encode(BatchInputs inputs, Observer observer) {
-        // [B, L, H]
-        NDArray hidden = embed(inputs.ids(), inputs.typeIds(), inputs.positions());
-        Running batch = new Running(hidden, inputs.maskBias(), inputs.lengths(), false);
-        for (int layer = 1; !batch.done(); layer++) {
-            batch = training ? step(layer, batch, observer) : freeingStep(layer, batch, observer, inputs.maskBias());
-        }
-        return batch.hidden();
+        return encode(List.of(inputs), Batching.COMPACTION, observer);
     }
 
-    /** {@link #step} that frees the layer's temporaries and the states it replaces, all but the caller's mask. */
-    private Running freeingStep(int layer, Running batch, Observer observer, NDArray inputMask) {
-        Running next;
+    /**
+     * {@code batches} through the embeddings and the encoder layers, their rows numbered across the batches in
+     * order, calling {@code observer} after each layer. Layer k runs on the rows waiting in its queue: a batch's
+     * rows after the embeddings, or the rows that went on after layer k - 1 (cut to their longest row, then
+     * gathered). After each batch enters, the deepest queue holding {@link Batching#runsAt} rows runs, until
+     * none does; once every batch has entered, the queues are drained in layer order. A run takes up to the
+     * largest batch's size of a queue's oldest rows, padded to the widest of them. Returns the states [B, L, H]
+     * after the last layer run, of the rows that ran it.
+     */
+    public NDArray encode(List<BatchInputs> batches, Batching batching, Observer observer) {
+        int batchSize = batches.stream().mapToInt(b -> b.lengths().length).max().orElse(0);
+        int runAt = batching.runsAt(batchSize);
+        // waiting[k]: chunks of [B, L, H], rows waiting for layer k + 1
+        Waiting[] waiting = Stream.generate(Waiting::new).limit(config.numHiddenLayers()).toArray(Waiting[]::new);
+        NDArray last = null;
+        int entered = 0;
+        for (BatchInputs next : batches) {
+            waiting[0].add(embedded(next, entered));
+            entered += next.lengths().length;
+            for (int k = deepest(waiting, runAt); k >= 0; k = deepest(waiting, runAt)) {
+                last = run(k + 1, waiting, batchSize, observer, last);
+            }
+        }
+        for (int k = 0; k < waiting.length; k++) {
+            while (waiting[k].rows > 0) {
+                last = run(k + 1, waiting, batchSize, observer, last);
+            }
+        }
+        return last;
+    }
+
+    /** The deepest queue holding at least {@code runAt} rows (at least one), or -1. */
+    private static int deepest(Waiting[] waiting, int runAt) {
+        for (int k = waiting.length - 1; k >= 0; k--) {
+            if (waiting[k].rows >= Math.max(1, runAt)) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    /** A batch's rows after the embeddings, numbered from {@code firstRow}; in inference its temporaries freed. */
+    private Running embedded(BatchInputs inputs, int firstRow) {
+        int[] rows = IntStream.range(firstRow, firstRow + inputs.lengths().length).toArray();
+        if (training) {
+            return new Running(embed(inputs.ids(), inputs.typeIds(), inputs.positions()), inputs.lengths(), rows);
+        }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            next = step(layer, batch, observer);
-            NDScope.unregister(next.hidden(), next.maskBias());
+            // [B, L, H]
+            NDArray hidden = embed(inputs.ids(), inputs.typeIds(), inputs.positions());
+            NDScope.unregister(hidden);
+            return new Running(hidden, inputs.lengths(), rows);
         }
-        batch.hidden().close();
-        if (batch.maskBias() != next.maskBias() && batch.maskBias() != inputMask) {
-            batch.maskBias().close();
-        }
-        return next;
     }
 
-    /** Encoder layer {@code layer} (1..N), the observer, then the batch cut to the rows that go on. */
-    private Running step(int layer, Running batch, Observer observer) {
+    /**
+     * Layer {@code layer} (1..N) on up to {@code batchSize} rows waiting for it; those that go on wait for the
+     * next layer. Returns the states of the rows that went no further, or {@code last} when every row goes on.
+     */
+    private NDArray run(int layer, Waiting[] waiting, int batchSize, Observer observer, NDArray last) {
+        List<Running> taken = waiting[layer - 1].take(batchSize);
+        Ran ran = training ? step(layer, taken, observer) : freeingStep(layer, taken, observer);
+        if (ran.next() != null) {
+            waiting[layer].add(ran.next());
+            return last;
+        }
+        if (last != null && !training) {
+            last.close();
+        }
+        return ran.hidden();
+    }
+
+    /** {@link #step} that frees the layer's temporaries and the states it ran on, keeping what it leaves. */
+    private Ran freeingStep(int layer, List<Running> taken, Observer observer) {
+        Ran ran;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            ran = step(layer, taken, observer);
+            NDScope.unregister(ran.next() == null ? ran.hidden() : ran.next().hidden());
+        }
+        taken.forEach(chunk -> chunk.hidden().close());
+        return ran;
+    }
+
+    /** Encoder layer {@code layer} (1..N) on the rows taken for it, the observer, then the rows that go on. */
+    private Ran step(int layer, List<Running> taken, Observer observer) {
+        Running batch = pooled(taken);
+        int width = Math.toIntExact(batch.hidden().getShape().get(1));
         // [B, L, H]
-        NDArray hidden = layer(layer - 1, batch.hidden(), batch.maskBias());
-        Remaining remaining = observer.afterLayer(layer, hidden);
+        NDArray hidden = layer(layer - 1, batch.hidden(),
+                BatchInputs.maskBias(batch.hidden().getManager(), batch.lengths(), width));
+        Remaining remaining = observer.afterLayer(layer, batch.rows(), hidden);
         if (layer == config.numHiddenLayers() || remaining == Remaining.NONE) {
-            return new Running(hidden, batch.maskBias(), batch.lengths(), true);
+            return new Ran(hidden, null);
         }
         if (remaining == Remaining.ALL) {
-            return new Running(hidden, batch.maskBias(), batch.lengths(), false);
+            return new Ran(hidden, new Running(hidden, batch.lengths(), batch.rows()));
         }
         long[] keep = remaining.positions;
         int[] lengths = new int[keep.length];
+        int[] rows = new int[keep.length];
         for (int i = 0; i < keep.length; i++) {
             lengths[i] = batch.lengths()[Math.toIntExact(keep[i])];
+            rows[i] = batch.rows()[Math.toIntExact(keep[i])];
         }
-        // B' = keep.length, L' = the longest of their rows
-        int width = java.util.Arrays.stream(lengths).max().orElseThrow();
-        NDArray index = hidden.getManager().create(keep);
-        // [B', L', H] and [B', 1, 1, L']
-        return new Running(hidden.get(index).get(":, :" + width),
-                batch.maskBias().get(index).get(":, :, :, :" + width), lengths, false);
+        // B' = keep.length, L' = the longest of their rows: cut to L', then gather, so the copy is contiguous
+        int kept = Arrays.stream(lengths).max().orElseThrow();
+        // [B', L', H]
+        NDArray going = hidden.get(":, :" + kept).get(hidden.getManager().create(keep));
+        return new Ran(hidden, new Running(going, lengths, rows));
+    }
+
+    /** Chunks of waiting rows as one batch: states [B, L, H], each chunk padded with zeros to the widest. */
+    private Running pooled(List<Running> chunks) {
+        if (chunks.size() == 1) {
+            return chunks.get(0);
+        }
+        long width = chunks.stream().mapToLong(c -> c.hidden().getShape().get(1)).max().orElseThrow();
+        NDList padded = new NDList();
+        for (Running chunk : chunks) {
+            // [n, w, H] -> [n, L, H]; the padding is masked like any other
+            Shape shape = chunk.hidden().getShape();
+            padded.add(shape.get(1) == width ? chunk.hidden() : chunk.hidden().concat(
+                    chunk.hidden().getManager().zeros(new Shape(shape.get(0), width - shape.get(1), shape.get(2))), 1));
+        }
+        return new Running(NDArrays.concat(padded),
+                chunks.stream().flatMapToInt(c -> Arrays.stream(c.lengths())).toArray(),
+                chunks.stream().flatMapToInt(c -> Arrays.stream(c.rows())).toArray());
     }
 
     /** ids, typeIds, positions: [B, L] int64 -> [B, L, H] float32. */

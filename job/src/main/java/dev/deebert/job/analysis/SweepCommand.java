@@ -60,6 +60,9 @@ public final class SweepCommand implements Callable<Integer> {
     EngineOptions.PrecisionOption precision;
 
     @Mixin
+    EngineOptions.BatchingOption batching;
+
+    @Mixin
     EngineOptions.MaxSeqLen maxSeqLen;
 
     @Option(names = "--measure-time",
@@ -81,7 +84,8 @@ public final class SweepCommand implements Callable<Integer> {
                 thresholds != null ? thresholds.stream().mapToDouble(Double::doubleValue).toArray()
                         : defaultThresholds(swept.config().numLabels()),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize.rows(), precision.forTasksOf(spark), maxSeqLen.of(swept), measureTime);
+                batchSize.rows(), precision.forTasksOf(spark), batching.forTasksOf(spark), maxSeqLen.of(swept),
+                measureTime);
         SweepPoint[] points = new SweepJob(spark).run(request);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("sweep %s: %d rows, %s at %d tokens, batch %d%n", request.runId(), points[0].rows(),

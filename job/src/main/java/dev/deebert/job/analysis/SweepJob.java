@@ -56,6 +56,7 @@ public final class SweepJob {
         ScoringSpec spec = ScoringSpec.builder().runId(request.runId()).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(labels)
                 .policy(ExitPolicy.uniform(0, layers)).threshold(0).precision(request.precision())
+                .batching(request.batching())
                 .batchSize(request.batchSize()).maxSeqLen(request.maxSeqLen()).build();
 
         DeltaTables tables = new DeltaTables(spark, request.output());

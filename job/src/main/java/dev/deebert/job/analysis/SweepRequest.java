@@ -2,6 +2,7 @@ package dev.deebert.job.analysis;
 
 import dev.deebert.job.RunIds;
 import dev.deebert.job.InputFormat;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.ScoringSpec;
 import java.nio.file.Files;
@@ -14,10 +15,11 @@ import java.util.Arrays;
  * @param idCol column of row ids, or null to derive them from the text as scoring does
  * @param thresholds the thresholds S to report, ascending, always including 0 (the reference of every
  *     quality drop and saving)
+ * @param batching how {@code --measure-time}'s early exit shares layers between batches (auto already decided)
  */
 public record SweepRequest(Path model, Path data, InputFormat format, String idCol, String textCol, String labelCol,
                            Path output, double[] thresholds, String runId, int batchSize, Precision precision,
-                           int maxSeqLen, boolean measureTime) {
+                           Batching batching, int maxSeqLen, boolean measureTime) {
 
     public SweepRequest {
         for (double s : thresholds) {

@@ -2,6 +2,7 @@ package dev.deebert.job.options;
 
 import ai.djl.Device;
 import dev.deebert.job.Sessions;
+import dev.deebert.model.Batching;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.util.Locale;
@@ -61,6 +62,40 @@ public final class EngineOptions {
                 return Precision.valueOf(key);
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException("expected fp32, bf16, int8 or auto, got '" + name + "'");
+            }
+        }
+    }
+
+    /** {@code --batching}: {@code compaction}, {@code refill}, or {@code auto}, decided where the model will run. */
+    public static final class BatchingOption {
+        @Option(names = "--batching", defaultValue = "auto", converter = BatchingName.class, paramLabel = "BATCHING",
+                description = "How a window's batches share the layers as rows exit: compaction (each batch shrinks"
+                        + " as rows leave), refill (the rows that go on from several batches fill full batches) or"
+                        + " auto: refill on GPUs, compaction on CPUs (default: ${DEFAULT-VALUE}).")
+        private Batching named;
+
+        /** For the tasks of {@code spark}: auto is decided here, on the driver, once for the whole run. */
+        public Batching forTasksOf(SparkSession spark) {
+            return on(Sessions.taskDevice(spark));
+        }
+
+        public Batching on(Device device) {
+            return named != null ? named : Batching.auto(device);
+        }
+    }
+
+    /** Null for {@code auto}. */
+    static final class BatchingName implements ITypeConverter<Batching> {
+        @Override
+        public Batching convert(String name) {
+            String key = name.trim().toUpperCase(Locale.ROOT);
+            if (key.equals("AUTO")) {
+                return null;
+            }
+            try {
+                return Batching.valueOf(key);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("expected compaction, refill or auto, got '" + name + "'");
             }
         }
     }

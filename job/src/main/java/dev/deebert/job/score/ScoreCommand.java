@@ -88,6 +88,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     EngineOptions.PrecisionOption precision;
 
+    @Mixin
+    EngineOptions.BatchingOption batching;
+
     @Option(names = "--partitions", defaultValue = "0",
             description = "Partitions to score in (default: the input's, at least Spark's default parallelism).")
     int partitions;
@@ -109,7 +112,7 @@ public final class ScoreCommand implements Callable<Integer> {
         ScoreRequest request = new ScoreRequest(dir, rows.table().path(), rows.table().format(),
                 rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
                 threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
-                partitions, seqLen, maxFailedFraction, incremental());
+                batching.forTasksOf(spark), partitions, seqLen, maxFailedFraction, incremental());
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;

@@ -68,7 +68,8 @@ public final class ScoreJob {
         ScoringSpec spec = ScoringSpec.builder().runId(request.runId()).modelDir(modelDir)
                 .modelSha256(model.weightsSha256()).numLayers(config.numHiddenLayers()).labels(config.labelNames())
                 .policy(ExitPolicy.uniform(request.threshold(), config.numHiddenLayers()))
-                .threshold(request.threshold()).precision(request.precision()).batchSize(request.batchSize())
+                .threshold(request.threshold()).precision(request.precision()).batching(request.batching())
+                .batchSize(request.batchSize())
                 .maxSeqLen(request.maxSeqLen()).passThrough(request.keepCols()).build();
         model.checkMaxSeqLen(request.maxSeqLen());
 
@@ -202,6 +203,7 @@ public final class ScoreJob {
         options.put("keep_cols", request.keepCols());
         options.put("batch_size", request.batchSize());
         options.put("precision", request.precision().toString());
+        options.put("batching", request.batching().toString());
         options.put("partitions", request.partitions());
         options.put("max_seq_len", request.maxSeqLen());
         if (request.isIncremental()) {

@@ -3,6 +3,7 @@ package dev.deebert.job.score;
 import dev.deebert.job.InputFormat;
 import dev.deebert.job.RunIds;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.ScoringSpec;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.util.List;
  * @param idCol input column holding row ids, or null to derive stable ids from the text
  * @param textBCol second text of pair tasks, or null
  * @param keepCols input columns copied to the predictions
+ * @param batching how a window's batches share the layers as rows exit (auto already decided)
  * @param partitions number of partitions to score in, or 0 to keep the input's (at least the cluster's
  *     default parallelism)
  * @param maxFailedFraction the largest share of rows that may get an error instead of a prediction (per
@@ -27,7 +29,7 @@ import java.util.List;
  */
 public record ScoreRequest(ModelDirectory model, Path input, InputFormat format, String idCol, String textCol,
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
-                           int batchSize, Precision precision, int partitions, int maxSeqLen,
+                           int batchSize, Precision precision, Batching batching, int partitions, int maxSeqLen,
                            double maxFailedFraction, Incremental incremental) {
     /**
      * An incremental run: the input is read as a stream from where {@code checkpoint} left off.

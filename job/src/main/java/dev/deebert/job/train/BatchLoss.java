@@ -44,7 +44,7 @@ interface BatchLoss {
             BatchInputs inputs = BatchInputs.of(manager, tokens(train, rows), weights.config());
             int ramps = weights.config().numHiddenLayers() - 1;
             RampLosses losses = new RampLosses(labels(train, rows, manager));
-            network.encode(inputs, (layer, hidden) -> {
+            network.encode(inputs, (layer, running, hidden) -> {
                 if (layer <= ramps) {
                     losses.add(network.exitLogits(layer, hidden));
                 }

@@ -52,7 +52,8 @@ record FirstTokenStates(NDArray states) {
                     scope.suppressNotUsedWarning();
                     // [B, H] after each layer
                     NDList firsts = new NDList(layers);
-                    NDArray last = network.encode(BatchInputs.of(work, batch, weights.config()), (layer, hidden) -> {
+                    BatchInputs inputs = BatchInputs.of(work, batch, weights.config());
+                    NDArray last = network.encode(inputs, (layer, running, hidden) -> {
                         NDArray first = hidden.get(":, 0, :");
                         // outlives the layer's scope; closed once stacked
                         NDScope.unregister(first);

@@ -7,6 +7,7 @@ import dev.deebert.job.analysis.SweepRequest;
 import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.RandomTexts;
@@ -70,7 +71,7 @@ final class LabeledCorpus {
 
     static SweepRequest request(Path data, Path output, String runId, double[] thresholds, boolean measureTime) {
         return new SweepRequest(Fixtures.golden("bert"), data, InputFormat.guess(data), "doc", "text", "label", output,
-                thresholds, runId, BATCH_SIZE, Precision.FP32, MAX_SEQ_LEN, measureTime);
+                thresholds, runId, BATCH_SIZE, Precision.FP32, Batching.COMPACTION, MAX_SEQ_LEN, measureTime);
     }
 
     /** An output root holding the timed sweep {@link #RUN} of {@link #rows}(ROWS, 7), made once per JVM. */
@@ -104,7 +105,7 @@ final class LabeledCorpus {
         Path out = sweptRoot();
         if (!Files.exists(out.resolve("runs"))) {
             new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), data(),
-                    InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32,
+                    InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32, Batching.COMPACTION,
                     3, MAX_SEQ_LEN, 0.001, null));
         }
         return out;

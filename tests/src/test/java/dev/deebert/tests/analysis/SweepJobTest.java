@@ -17,6 +17,7 @@ import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
@@ -196,7 +197,7 @@ class SweepJobTest {
         Path data = LabeledCorpus.write(tmp.resolve("few.jsonl"), LabeledCorpus.rows(20, 9));
         Path out = tmp.resolve("created");
         SweepRequest request = new SweepRequest(model, data, InputFormat.JSON, "doc", "text", "label", out,
-                new double[] {0.5}, "never-ran", LabeledCorpus.BATCH_SIZE, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN,
+                new double[] {0.5}, "never-ran", LabeledCorpus.BATCH_SIZE, Precision.FP32, Batching.COMPACTION, LabeledCorpus.MAX_SEQ_LEN,
                 false);
         assertThrows(Exception.class, () -> new SweepJob(spark).run(request));
         for (String name : List.of("sweep", "layerwise", "sweep_rows")) {

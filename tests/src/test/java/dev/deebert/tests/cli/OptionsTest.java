@@ -11,6 +11,7 @@ import dev.deebert.job.InputFormat;
 import dev.deebert.job.options.DeprecatedSpellings;
 import dev.deebert.job.options.EngineOptions;
 import dev.deebert.job.options.InputOptions;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,6 +37,9 @@ class OptionsTest {
 
         @Mixin
         EngineOptions.PrecisionOption precision;
+
+        @Mixin
+        EngineOptions.BatchingOption batching;
 
         @Override
         public void run() {}
@@ -71,6 +75,20 @@ class OptionsTest {
         CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
                 () -> parse("--input", "x", "--precision", "fp16"));
         assertTrue(e.getMessage().contains("expected fp32, bf16, int8 or auto, got 'fp16'"), e.getMessage());
+    }
+
+    /** Names are taken as given on any device; auto is refill on GPUs, compaction on CPUs. */
+    @Test
+    void batchingIsNamedOrDecidedByTheDevice() {
+        for (Device device : new Device[] {Device.cpu(), Device.gpu()}) {
+            assertEquals(Batching.REFILL, parse("--input", "x", "--batching", "Refill").batching.on(device));
+            assertEquals(Batching.COMPACTION, parse("--input", "x", "--batching", "compaction").batching.on(device));
+        }
+        assertEquals(Batching.REFILL, parse("--input", "x").batching.on(Device.gpu()), "auto by default");
+        assertEquals(Batching.COMPACTION, parse("--input", "x", "--batching", "auto").batching.on(Device.cpu()));
+        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
+                () -> parse("--input", "x", "--batching", "fifo"));
+        assertTrue(e.getMessage().contains("expected compaction, refill or auto, got 'fifo'"), e.getMessage());
     }
 
     @Test

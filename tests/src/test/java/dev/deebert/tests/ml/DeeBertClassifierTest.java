@@ -12,6 +12,7 @@ import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.ml.DeeBertClassifier;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.SparkTestSession;
@@ -83,8 +84,8 @@ class DeeBertClassifierTest {
 
         Path out = tmp.resolve("score");
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input,
-                InputFormat.JSON, "doc", "text", null, List.of(), out, THRESHOLD, "score", 16, Precision.FP32, 3, 24,
-                0.001, null));
+                InputFormat.JSON, "doc", "text", null, List.of(), out, THRESHOLD, "score", 16, Precision.FP32,
+                Batching.COMPACTION, 3, 24, 0.001, null));
         Map<String, Row> byScore = spark.read().format("delta").load(out.resolve("predictions").toString())
                 .collectAsList().stream().collect(Collectors.toMap(r -> r.<String>getAs("id"), Function.identity()));
 

@@ -18,6 +18,7 @@ import dev.deebert.job.score.IncrementalScoring;
 import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.model.SafeTensorsFile;
 import dev.deebert.model.TensorNames;
@@ -128,7 +129,7 @@ class IncrementalScoreTest {
     private static ScoreRequest request(Path model, Path input, Path out, Path checkpoint, String runId,
                                         boolean rescore, int maxFilesPerTrigger) {
         return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of("source"), out,
-                0.0, runId, 16, Precision.FP32, 2, 24, 0.001,
+                0.0, runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001,
                 new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger));
     }
 

@@ -14,6 +14,7 @@ import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.PartitionScorer;
 import dev.deebert.tables.Catalog;
@@ -69,7 +70,7 @@ class ScoreJobTest {
     private static ScoreRequest request(Path input, Path output, double threshold, String runId, String idCol,
                                         double maxFailedFraction) {
         return new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input, InputFormat.guess(input), idCol, "text", null,
-                List.of("source"), output, threshold, runId, 16, Precision.FP32, 3, 24, maxFailedFraction, null);
+                List.of("source"), output, threshold, runId, 16, Precision.FP32, Batching.COMPACTION, 3, 24, maxFailedFraction, null);
     }
 
     private static Dataset<Row> table(Path root, String name) {
@@ -108,6 +109,66 @@ class ScoreJobTest {
         assertEquals(expected, run.<Double>getAs("expected_saving"), 1e-12);
         assertEquals(expected, summary.expectedSaving(), 1e-12);
         assertTrue(expected > 0, "a threshold near ln(3) exits some rows early");
+    }
+
+    /**
+     * Refill in the job: the same predictions and partition stats as compaction. Batches of 7 in 2 partitions
+     * of about 120 rows: windows of 112 rows and a short one, neither a multiple of the batch size.
+     */
+    @Test
+    void refillScoresEveryRowAsCompactionDoesAndStatsAddUp() {
+        Path out = tmp.resolve("refill");
+        Map<Batching, Map<String, Row>> byId = new LinkedHashMap<>();
+        for (Batching batching : Batching.values()) {
+            new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), corpus,
+                    InputFormat.JSON, "doc", "text", null, List.of(), out, 0.95, batching.toString(), 7,
+                    Precision.FP32, batching, 2, 24, 0.001, null));
+            Map<String, Row> rows = new LinkedHashMap<>();
+            table(out, "predictions").filter(col("run_id").equalTo(batching.toString())).collectAsList()
+                    .forEach(r -> rows.put(r.getAs("id"), r));
+            byId.put(batching, rows);
+        }
+        Map<String, Row> refill = byId.get(Batching.REFILL);
+        Map<String, Row> compaction = byId.get(Batching.COMPACTION);
+        assertEquals(ROWS, refill.size());
+        assertEquals(compaction.keySet(), refill.keySet());
+        List<Integer> exits = new ArrayList<>();
+        for (Row r : refill.values()) {
+            Row c = compaction.get(r.<String>getAs("id"));
+            assertTrue(r.isNullAt(r.fieldIndex("error")), r.toString());
+            for (String column : List.of("label", "label_index", "exit_layer", "num_tokens")) {
+                assertEquals(c.<Object>getAs(column), r.<Object>getAs(column), column + " of " + r.getAs("id"));
+            }
+            assertEquals(c.<Double>getAs("entropy"), r.<Double>getAs("entropy"), 1e-4);
+            List<Float> p = r.getList(r.fieldIndex("probabilities"));
+            List<Float> q = c.getList(c.fieldIndex("probabilities"));
+            for (int i = 0; i < p.size(); i++) {
+                assertEquals(q.get(i), p.get(i), 1e-4f);
+            }
+            exits.add(r.getAs("exit_layer"));
+        }
+        assertTrue(exits.stream().distinct().count() >= 2, "rows leave at several layers: " + exits);
+
+        Dataset<Row> stats = table(out, "partition_stats");
+        for (Batching batching : Batching.values()) {
+            Row sums = stats.filter(col("run_id").equalTo(batching.toString()))
+                    .agg(functions.sum("rows"), functions.sum("layers_computed"), functions.sum("layers_full"),
+                            functions.count("*")).first();
+            assertEquals(2L, sums.getLong(3), "one stats row per partition");
+            assertEquals(ROWS, sums.getLong(0));
+            assertEquals(exits.stream().mapToLong(Integer::longValue).sum(), sums.getLong(1), batching.toString());
+            assertEquals((long) ROWS * LAYERS, sums.getLong(2));
+        }
+        List<Row> perPartition = stats.filter(col("run_id").isin("refill", "compaction"))
+                .select("partition_id", "run_id", "rows", "layers_computed", "expected_saving", "exit_histogram")
+                .orderBy("partition_id", "run_id").collectAsList();
+        for (int i = 0; i < perPartition.size(); i += 2) {
+            Row c = perPartition.get(i);
+            Row r = perPartition.get(i + 1);
+            for (int f = 2; f < 6; f++) {
+                assertEquals(c.get(f), r.get(f), "partition " + c.get(0) + ", " + c.schema().fields()[f].name());
+            }
+        }
     }
 
     @Test
@@ -159,7 +220,7 @@ class ScoreJobTest {
         Path out = tmp.resolve("ids");
         new ScoreJob(spark).run(request(corpus, out, 0.5, "a", null));
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), corpus, InputFormat.JSON, null, "text",
-                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, 5, 24, 0.001, null));
+                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, Batching.COMPACTION, 5, 24, 0.001, null));
         Dataset<Row> a = table(out, "predictions").filter(col("run_id").equalTo("a")).select("id");
         Dataset<Row> b = table(out, "predictions").filter(col("run_id").equalTo("b")).select("id");
         assertEquals(ROWS, a.distinct().count());
@@ -180,7 +241,7 @@ class ScoreJobTest {
         Files.write(input, lines, StandardCharsets.UTF_8);
         Path out = tmp.resolve("labeled");
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input, InputFormat.JSON, "doc", "text", null,
-                List.of("label", "text"), out, 0.5, "kept", 16, Precision.FP32, 2, 24, 0.001, null));
+                List.of("label", "text"), out, 0.5, "kept", 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null));
         Dataset<Row> predictions = table(out, "predictions");
         assertEquals(20, predictions.filter(col("text").equalTo(functions.concat(functions.lit("good value "),
                 functions.substring(col("id"), 2, 3)))).count());
