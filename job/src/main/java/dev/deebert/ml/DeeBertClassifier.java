@@ -72,6 +72,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
     private final IntParam batchSize;
     private final Param<String> precision;
     private final IntParam maxSeqLen;
+    private final Param<String> batching;
     private final Param<String> outputPrefix;
 
     public DeeBertClassifier() {
@@ -93,19 +94,23 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         batchSize = new IntParam(this, "batchSize", "rows per forward pass",
                 ParamValidators.inRange(1, ScoringSpec.MAX_BATCH_SIZE));
         precision = new Param<>(this, "precision", "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16"
-                + " GEMMs)", ParamValidators.inArray(precisionNames()));
+                + " GEMMs)", ParamValidators.inArray(names(Precision.values())));
         maxSeqLen = new IntParam(this, "maxSeqLen", "tokens per row, special tokens included (default: the"
                 + " length the model was trained at)", ParamValidators.gtEq(2));
+        batching = new Param<>(this, "batching", "compaction, refill or auto (refill on GPUs): how batches share"
+                + " layers as rows exit", ParamValidators.inArray(names(Batching.values())));
         outputPrefix = new Param<>(this, "outputPrefix", "prefix of the added columns' names");
         setDefault(textCol, "text");
         setDefault(batchSize, 32);
         setDefault(precision, "auto");
+        setDefault(batching, "auto");
         setDefault(outputPrefix, "");
     }
 
-    private static String[] precisionNames() {
+    /** "auto" and each choice, as the command line names them. */
+    private static String[] names(Enum<?>[] choices) {
         List<String> names = new ArrayList<>(List.of("auto"));
-        Arrays.stream(Precision.values()).map(Precision::toString).forEach(names::add);
+        Arrays.stream(choices).map(c -> c.name().toLowerCase(Locale.ROOT)).forEach(names::add);
         return names.toArray(String[]::new);
     }
 
@@ -139,6 +144,10 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
 
     public IntParam maxSeqLen() {
         return maxSeqLen;
+    }
+
+    public Param<String> batching() {
+        return batching;
     }
 
     public Param<String> outputPrefix() {
@@ -182,6 +191,10 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         return (DeeBertClassifier) set(maxSeqLen, value);
     }
 
+    public DeeBertClassifier setBatching(String value) {
+        return (DeeBertClassifier) set(batching, value.toLowerCase(Locale.ROOT));
+    }
+
     public DeeBertClassifier setOutputPrefix(String value) {
         return (DeeBertClassifier) set(outputPrefix, value);
     }
@@ -216,6 +229,10 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
 
     public int getMaxSeqLen() {
         return (Integer) getOrDefault(maxSeqLen);
+    }
+
+    public String getBatching() {
+        return getOrDefault(batching);
     }
 
     public String getOutputPrefix() {
@@ -272,9 +289,12 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 : OperatingPoints.lookup(model.dir(), model.weightsSha256(), chosen, tokens)
                         .thresholdFor(isDefined(operatingPoint) ? getOperatingPoint() : null);
         int layers = model.config().numHiddenLayers();
-        ScoringSpec spec = new ScoringSpec(uid, model.dir().toString(), model.weightsSha256(), layers,
-                model.config().labelNames(), ExitPolicy.uniform(s, layers), s, chosen,
-                Batching.auto(Sessions.taskDevice(spark)), getBatchSize(), tokens, List.of(ROW));
+        ScoringSpec spec = ScoringSpec.builder().runId(uid).modelDir(model.dir().toString())
+                .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())
+                .policy(ExitPolicy.uniform(s, layers)).threshold(s).precision(chosen)
+                .batching("auto".equals(getBatching()) ? Batching.auto(Sessions.taskDevice(spark))
+                        : Batching.valueOf(getBatching().toUpperCase(Locale.ROOT)))
+                .batchSize(getBatchSize()).maxSeqLen(tokens).passThrough(List.of(ROW)).build();
 
         // The scorer reads Catalog.INPUT and passes the whole row through; the id is only the scorer's.
         Column[] columns = Arrays.stream(input.fieldNames()).map(InputColumns::named).toArray(Column[]::new);

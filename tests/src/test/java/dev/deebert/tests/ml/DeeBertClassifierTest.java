@@ -63,7 +63,8 @@ class DeeBertClassifierTest {
 
     private static DeeBertClassifier classifier() {
         return new DeeBertClassifier().setModelDir(Fixtures.golden("bert").toString()).setThreshold(THRESHOLD)
-                .setMaxSeqLen(24).setBatchSize(16).setPrecision("fp32").setOutputPrefix("deebert_");
+                .setMaxSeqLen(24).setBatchSize(16).setPrecision("fp32").setBatching("refill")
+                .setOutputPrefix("deebert_");
     }
 
     @Test
