@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.struct;
 
+import ai.djl.Device;
 import dev.deebert.executor.PartitionScorer;
 import dev.deebert.executor.ScoringSpec;
 import dev.deebert.job.InputColumns;
@@ -283,8 +284,9 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         ModelDirectory model = ModelDirectory.open(Path.of(getModelDir()).toAbsolutePath()).verify();
         int tokens = model.maxSeqLen(isDefined(maxSeqLen) ? getMaxSeqLen() : null, null);
         model.checkMaxSeqLen(tokens);
-        Precision chosen = "auto".equals(getPrecision()) ? Precision.fastestOn(Sessions.taskDevice(spark))
-                : Precision.valueOf(getPrecision().toUpperCase(Locale.ROOT));
+        Device device = Sessions.taskDevice(spark);
+        Precision chosen = Precision.on(device, "auto".equals(getPrecision()) ? null
+                : Precision.valueOf(getPrecision().toUpperCase(Locale.ROOT)));
         double s = isDefined(threshold) ? getThreshold()
                 : OperatingPoints.lookup(model.dir(), model.weightsSha256(), chosen, tokens)
                         .thresholdFor(isDefined(operatingPoint) ? getOperatingPoint() : null);
@@ -292,7 +294,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         ScoringSpec spec = ScoringSpec.builder().runId(uid).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())
                 .policy(ExitPolicy.uniform(s, layers)).threshold(s).precision(chosen)
-                .batching("auto".equals(getBatching()) ? Batching.auto(Sessions.taskDevice(spark))
+                .batching("auto".equals(getBatching()) ? Batching.auto(device)
                         : Batching.valueOf(getBatching().toUpperCase(Locale.ROOT)))
                 .batchSize(getBatchSize()).maxSeqLen(tokens).passThrough(List.of(ROW)).build();
 

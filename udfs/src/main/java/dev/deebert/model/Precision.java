@@ -28,6 +28,16 @@ public enum Precision {
         return device.isGpu() || LibTorchOps.get().packsBFloat16() ? BF16 : FP32;
     }
 
+    /** What runs on {@code device}: {@code named}, or {@link #fastestOn} when none is named (auto). */
+    public static Precision on(Device device, Precision named) {
+        if (named == INT8 && device.isGpu()) {
+            throw new IllegalArgumentException("precision int8 runs on CPU only (libtorch's dynamic int8 GEMMs have"
+                    + " no GPU kernels), and this run's tasks get a GPU (spark.task.resource.gpu.amount > 0): use"
+                    + " bf16 or fp32 there");
+        }
+        return named != null ? named : fastestOn(device);
+    }
+
     @Override
     public String toString() {
         return name().toLowerCase(Locale.ROOT);

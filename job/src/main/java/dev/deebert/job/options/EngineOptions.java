@@ -5,7 +5,9 @@ import dev.deebert.job.Sessions;
 import dev.deebert.model.Batching;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,28 +43,39 @@ public final class EngineOptions {
         }
 
         public Precision on(Device device) {
-            if (named == Precision.INT8 && device.isGpu()) {
-                throw new IllegalArgumentException("--precision int8 runs on CPU only (libtorch's dynamic int8"
-                        + " GEMMs have no GPU kernels), and this run's tasks get a GPU"
-                        + " (spark.task.resource.gpu.amount > 0): use --precision bf16 or fp32 there");
-            }
-            return named != null ? named : Precision.fastestOn(device);
+            return Precision.on(device, named);
         }
     }
 
-    /** Null for {@code auto}, which only the device the model runs on can decide. */
-    static final class PrecisionName implements ITypeConverter<Precision> {
+    /**
+     * The choice of that name, or null for {@code auto}, which only the device the model runs on can decide.
+     */
+    abstract static class AutoOr<E extends Enum<E>> implements ITypeConverter<E> {
+        private final Class<E> choices;
+
+        AutoOr(Class<E> choices) {
+            this.choices = choices;
+        }
+
         @Override
-        public Precision convert(String name) {
+        public E convert(String name) {
             String key = name.trim().toUpperCase(Locale.ROOT);
             if (key.equals("AUTO")) {
                 return null;
             }
             try {
-                return Precision.valueOf(key);
+                return Enum.valueOf(choices, key);
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException("expected fp32, bf16, int8 or auto, got '" + name + "'");
+                throw new TypeConversionException("expected " + Arrays.stream(choices.getEnumConstants())
+                        .map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
+                        + " or auto, got '" + name + "'");
             }
+        }
+    }
+
+    static final class PrecisionName extends AutoOr<Precision> {
+        PrecisionName() {
+            super(Precision.class);
         }
     }
 
@@ -84,19 +97,9 @@ public final class EngineOptions {
         }
     }
 
-    /** Null for {@code auto}. */
-    static final class BatchingName implements ITypeConverter<Batching> {
-        @Override
-        public Batching convert(String name) {
-            String key = name.trim().toUpperCase(Locale.ROOT);
-            if (key.equals("AUTO")) {
-                return null;
-            }
-            try {
-                return Batching.valueOf(key);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException("expected compaction, refill or auto, got '" + name + "'");
-            }
+    static final class BatchingName extends AutoOr<Batching> {
+        BatchingName() {
+            super(Batching.class);
         }
     }
 
