@@ -118,6 +118,7 @@ class HostileRequestTest {
      * (or anything else) changes: the run keeps its succeeded row and its predictions.
      */
     @Test
+    @Tag("slow")
     void invalidOptionsLeaveAnExistingRunAsItWas() throws IOException {
         Path out = tmp.resolve("existing-run");
         assertEquals(0, score(Fixtures.golden("bert"), corpus, out, "--run-id", "nightly").exitCode());

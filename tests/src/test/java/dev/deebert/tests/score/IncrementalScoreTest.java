@@ -230,6 +230,7 @@ class IncrementalScoreTest {
 
     /** Tables written before the serving columns existed take idempotent appends once they have them. */
     @Test
+    @Tag("slow")
     void incrementalRunsAppendToTablesWithoutTheServingColumns() {
         Path input = tmp.resolve("old-schema/input");
         Path out = tmp.resolve("old-schema/out");
@@ -379,6 +380,7 @@ class IncrementalScoreTest {
 
     /** Two input rows under one id to rescore: Delta's MERGE takes one source row per target row. */
     @Test
+    @Tag("slow")
     void aRescoreRefusesAnIdThatTwoInputRowsShare() throws IOException {
         Path input = tmp.resolve("duplicate/input");
         Path out = tmp.resolve("duplicate/out");

@@ -34,6 +34,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -194,6 +195,7 @@ class ScoreJobTest {
      * added (null in the old rows) before the run writes, and the old rows stay.
      */
     @Test
+    @Tag("slow")
     void tablesWithoutTheServingColumnsGetThemAndKeepTheirRows() {
         Path out = tmp.resolve("old-schema");
         OldTables.write(spark, out, Catalog.predictions(spark.read().json(corpus.toString()).schema(),
