@@ -83,6 +83,23 @@ class BatchedEarlyExitTest {
         double threshold = threshold(quantile);
         ExitPolicy policy = ExitPolicy.uniform(threshold, layers);
 
+        List<Prediction> batched = assertBatchedAndTracedEqualAlone(engine, rows, policy);
+        Set<Integer> exitLayers = batched.stream().map(Prediction::exitLayer).collect(Collectors.toSet());
+        if (threshold == 0) {
+            assertEquals(Set.of(layers), exitLayers, "S=0 runs the full model");
+        } else if (quantile == 3) {
+            assertEquals(Set.of(1), exitLayers, "a threshold above ln(C) exits every row at the first ramp");
+        } else {
+            assertTrue(exitLayers.size() >= 2, "rows leave at several layers: " + exitLayers);
+        }
+    }
+
+    /**
+     * Classifies {@code rows} in batches of 64, traced, and one at a time; asserts that every row gets the same exit,
+     * label and logits all three ways. Returns the batched predictions.
+     */
+    static List<Prediction> assertBatchedAndTracedEqualAlone(DeeBertEngine engine, List<TokenizedText> rows,
+                                                             ExitPolicy policy) {
         List<Prediction> batched = new ArrayList<>();
         for (int from = 0; from < rows.size(); from += 64) {
             batched.addAll(engine.classify(rows.subList(from, Math.min(rows.size(), from + 64)), policy));
@@ -98,15 +115,7 @@ class BatchedEarlyExitTest {
             assertArrayEquals(alone.logits(), together.logits(), 1e-4f, "row " + i);
             assertArrayEquals(alone.logits(), traced.get(i).logits(), 1e-4f, "row " + i + " traced");
         }
-
-        Set<Integer> exitLayers = batched.stream().map(Prediction::exitLayer).collect(Collectors.toSet());
-        if (threshold == 0) {
-            assertEquals(Set.of(layers), exitLayers, "S=0 runs the full model");
-        } else if (quantile == 3) {
-            assertEquals(Set.of(1), exitLayers, "a threshold above ln(C) exits every row at the first ramp");
-        } else {
-            assertTrue(exitLayers.size() >= 2, "rows leave at several layers: " + exitLayers);
-        }
+        return batched;
     }
 
     /**

@@ -118,21 +118,7 @@ class Int8AgreementTest {
                 threshold = entropies[entropies.length / 2];
             }
             ExitPolicy policy = ExitPolicy.uniform(threshold, layers);
-            List<Prediction> batched = new ArrayList<>();
-            for (int from = 0; from < rows.size(); from += 64) {
-                batched.addAll(engine.classify(rows.subList(from, Math.min(rows.size(), from + 64)), policy));
-            }
-            List<Prediction> traced = engine.trace(rows, policy);
-            for (int i = 0; i < rows.size(); i++) {
-                Prediction alone = engine.classify(List.of(rows.get(i)), policy).get(0);
-                Prediction together = batched.get(i);
-                assertEquals(alone.exitLayer(), together.exitLayer(), "row " + i);
-                assertEquals(alone.exitLayer(), traced.get(i).exitLayer(), "row " + i + " traced");
-                assertEquals(alone.layersComputed(), together.layersComputed(), "row " + i);
-                assertEquals(alone.labelIndex(), together.labelIndex(), "row " + i);
-                assertArrayEquals(alone.logits(), together.logits(), 1e-4f, "row " + i);
-                assertArrayEquals(alone.logits(), traced.get(i).logits(), 1e-4f, "row " + i + " traced");
-            }
+            List<Prediction> batched = BatchedEarlyExitTest.assertBatchedAndTracedEqualAlone(engine, rows, policy);
             Set<Integer> exitLayers = batched.stream().map(Prediction::exitLayer).collect(Collectors.toSet());
             assertTrue(threshold == 0 ? exitLayers.equals(Set.of(layers)) : exitLayers.size() >= 2,
                     "exit layers " + exitLayers);
