@@ -26,7 +26,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.IntStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -51,7 +50,7 @@ public final class SweepJob {
         ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath()).verify();
         DeeBertConfig config = model.config();
         int layers = config.numHiddenLayers();
-        List<String> labels = IntStream.range(0, config.numLabels()).mapToObj(config::labelName).toList();
+        List<String> labels = config.labelNames();
         model.checkMaxSeqLen(request.maxSeqLen());
         ScoringSpec spec = ScoringSpec.builder().runId(request.runId()).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(labels)
