@@ -94,8 +94,8 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         textBCol = new Param<>(this, "textBCol", "second text column, for pair tasks");
         batchSize = new IntParam(this, "batchSize", "rows per forward pass",
                 ParamValidators.inRange(1, ScoringSpec.MAX_BATCH_SIZE));
-        precision = new Param<>(this, "precision", "fp32, bf16 or auto (bf16 on GPUs and on CPUs with oneDNN bf16"
-                + " GEMMs)", ParamValidators.inArray(names(Precision.values())));
+        precision = new Param<>(this, "precision", "fp32, bf16, int8 (CPU only) or auto (bf16 on GPUs and on CPUs"
+                + " with oneDNN bf16 GEMMs, else fp32)", ParamValidators.inArray(names(Precision.values())));
         maxSeqLen = new IntParam(this, "maxSeqLen", "tokens per row, special tokens included (default: the"
                 + " length the model was trained at)", ParamValidators.gtEq(2));
         batching = new Param<>(this, "batching", "compaction, refill or auto (refill on GPUs): how batches share"
@@ -106,6 +106,11 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         setDefault(precision, "auto");
         setDefault(batching, "auto");
         setDefault(outputPrefix, "");
+    }
+
+    /** The choice a param names, or null for "auto" (the param's validator admits only {@link #names}). */
+    private static <E extends Enum<E>> E named(Class<E> choices, String name) {
+        return "auto".equals(name) ? null : Enum.valueOf(choices, name.toUpperCase(Locale.ROOT));
     }
 
     /** "auto" and each choice, as the command line names them. */
@@ -285,8 +290,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         int tokens = model.maxSeqLen(isDefined(maxSeqLen) ? getMaxSeqLen() : null, null);
         model.checkMaxSeqLen(tokens);
         Device device = Sessions.taskDevice(spark);
-        Precision chosen = Precision.on(device, "auto".equals(getPrecision()) ? null
-                : Precision.valueOf(getPrecision().toUpperCase(Locale.ROOT)));
+        Precision chosen = Precision.on(device, named(Precision.class, getPrecision()));
         double s = isDefined(threshold) ? getThreshold()
                 : OperatingPoints.lookup(model.dir(), model.weightsSha256(), chosen, tokens)
                         .thresholdFor(isDefined(operatingPoint) ? getOperatingPoint() : null);
@@ -294,8 +298,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         ScoringSpec spec = ScoringSpec.builder().runId(uid).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())
                 .policy(ExitPolicy.uniform(s, layers)).threshold(s).precision(chosen)
-                .batching("auto".equals(getBatching()) ? Batching.auto(device)
-                        : Batching.valueOf(getBatching().toUpperCase(Locale.ROOT)))
+                .batching(Batching.on(device, named(Batching.class, getBatching())))
                 .batchSize(getBatchSize()).maxSeqLen(tokens).passThrough(List.of(ROW)).build();
 
         // The scorer reads Catalog.INPUT and passes the whole row through; the id is only the scorer's.

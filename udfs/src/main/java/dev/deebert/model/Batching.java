@@ -25,9 +25,12 @@ public enum Batching {
         return this == REFILL ? batchSize : 1;
     }
 
-    /** {@code auto}: refill on GPUs, where a layer costs the same on few rows as on many; compaction on CPUs. */
-    public static Batching auto(Device device) {
-        return device.isGpu() ? REFILL : COMPACTION;
+    /**
+     * What runs on {@code device}: {@code named}, or when none is named (auto) refill on GPUs, where a layer costs
+     * the same on few rows as on many, and compaction on CPUs.
+     */
+    public static Batching on(Device device, Batching named) {
+        return named != null ? named : device.isGpu() ? REFILL : COMPACTION;
     }
 
     @Override

@@ -93,7 +93,7 @@ public final class EngineOptions {
         }
 
         public Batching on(Device device) {
-            return named != null ? named : Batching.auto(device);
+            return Batching.on(device, named);
         }
     }
 
