@@ -193,13 +193,15 @@ class SweepJobTest {
      */
     @Test
     void aSweepCreatesItsTablesBeforeItsTasksRun() throws IOException {
-        Path model = BrokenEngines.closedAt(tmp.resolve("broken"), Precision.FP32, LabeledCorpus.MAX_SEQ_LEN);
+        Path model = Fixtures.copyGoldenBert(tmp.resolve("broken"));
         Path data = LabeledCorpus.write(tmp.resolve("few.jsonl"), LabeledCorpus.rows(20, 9));
         Path out = tmp.resolve("created");
         SweepRequest request = new SweepRequest(model, data, InputFormat.JSON, "doc", "text", "label", out,
                 new double[] {0.5}, "never-ran", LabeledCorpus.BATCH_SIZE, Precision.FP32, Batching.COMPACTION, LabeledCorpus.MAX_SEQ_LEN,
                 false);
-        assertThrows(Exception.class, () -> new SweepJob(spark).run(request));
+        try (BrokenEngines everyTask = BrokenEngines.forEveryTask(spark)) {
+            assertThrows(Exception.class, () -> new SweepJob(spark).run(request));
+        }
         for (String name : List.of("sweep", "layerwise", "sweep_rows")) {
             assertTrue(DeltaTable.isDeltaTable(spark, out.resolve(name).toString()), name);
             assertEquals(0, table(out, name).count(), name);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.executor.ExecutorModels;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.BrokenEngines;
 import dev.deebert.tests.Commands;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs that did not score their rows must not look as if they had: a model that fails every batch fails its
- * tasks and the run instead of writing every row as an error, a run with more failed rows than
+ * tasks and the run instead of writing every row as an error (a retried task gets the engine built again), a run with more failed rows than
  * --max-failed-fraction allows fails with exit code 1, and an incremental micro-batch that fails either way is
  * not passed by the checkpoint. Through the command line, on real Spark local[2,2] (one task retry), Delta
  * and PyTorch.
@@ -94,11 +95,14 @@ class FailedRunsTest {
 
     @Test
     void aModelThatFailsEveryBatchFailsTheRunInsteadOfWritingEveryRowAsAnError() throws IOException {
-        Path model = BrokenEngines.closedAt(tmp.resolve("broken-batch"), Precision.FP32, 24);
+        Path model = Fixtures.copyGoldenBert(tmp.resolve("broken-batch"));
         Path input = write(tmp.resolve("batch.jsonl"), 0, 40, 0);
         Path out = tmp.resolve("batch-out");
 
-        Outcome broken = score(model, input, out, "--run-id", "broken");
+        Outcome broken;
+        try (BrokenEngines everyTask = BrokenEngines.forEveryTask(spark)) {
+            broken = score(model, input, out, "--run-id", "broken");
+        }
         assertEquals(1, broken.exitCode(), broken.err());
         assertTrue(broken.err().contains("failed alone too"), broken.err());
         Row run = runs(out).get("broken");
@@ -107,19 +111,40 @@ class FailedRunsTest {
         assertEquals(List.of(), predictionsOf(out, "broken"), "no row passed off as scored");
     }
 
-    /** The first run's engine fails; the second run, on a fresh engine, scores every row the first did not. */
+    /**
+     * The task whose engine broke fails; its retry, on the same executor, gets an engine built again instead of
+     * the broken one, and scores every row.
+     */
+    @Test
+    void aTaskRetriedAfterItsEngineBrokeScoresOnAFreshEngine() throws IOException {
+        Path model = BrokenEngines.closedOnceAt(tmp.resolve("broken-once"), Precision.FP32, 24);
+        Path input = write(tmp.resolve("once.jsonl"), 0, 40, 0);
+        Path out = tmp.resolve("once-out");
+        int loads = ExecutorModels.loads();
+
+        Outcome retried = score(model, input, out, "--run-id", "retried");
+        assertEquals(0, retried.exitCode(), retried.err());
+        assertEquals("succeeded", runs(out).get("retried").<String>getAs("status"));
+        List<Row> predictions = predictionsOf(out, "retried");
+        assertEquals(40, predictions.size());
+        assertTrue(predictions.stream().allMatch(r -> r.getAs("error") == null), "every row scored");
+        assertEquals(loads + 1, ExecutorModels.loads(), "the broken engine was built again, once");
+    }
+
+    /** The first run's engine fails on every attempt; the second run scores every row the first did not. */
     @Test
     void aMicroBatchTheModelFailsIsScoredByTheNextRun() throws IOException {
-        Path model = BrokenEngines.closedAt(tmp.resolve("broken-stream"), Precision.FP32, 24);
+        Path model = Fixtures.copyGoldenBert(tmp.resolve("broken-stream"));
         Path input = tmp.resolve("stream/input");
         write(input.resolve("a.json"), 0, 30, 0);
         Path out = tmp.resolve("stream/out");
         String[] incremental = {"--incremental", "--checkpoint", tmp.resolve("stream/checkpoint").toString()};
 
-        Outcome broken = score(model, input, out, concat(incremental, "--run-id", "s1"));
-        assertEquals(1, broken.exitCode(), broken.err());
-        Path freshEngine = Files.createSymbolicLink(tmp.resolve("stream-model"), model);
-        assertEquals(0, score(freshEngine, input, out, concat(incremental, "--run-id", "s2")).exitCode());
+        try (BrokenEngines everyTask = BrokenEngines.forEveryTask(spark)) {
+            Outcome broken = score(model, input, out, concat(incremental, "--run-id", "s1"));
+            assertEquals(1, broken.exitCode(), broken.err());
+        }
+        assertEquals(0, score(model, input, out, concat(incremental, "--run-id", "s2")).exitCode());
 
         Map<String, Row> runs = runs(out);
         assertEquals("failed", runs.get("s1").<String>getAs("status"));
