@@ -78,8 +78,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SparkSession spark = Sessions.getOrCreate("deebert sweep");
-        ModelDirectory swept = ModelDirectory.open(model.dir());
-        SweepRequest request = new SweepRequest(model.dir(), rows.table().path(), rows.table().formatOrGuess(),
+        ModelDirectory swept = ModelDirectory.open(model.dir().toAbsolutePath());
+        SweepRequest request = new SweepRequest(swept, rows.table().path(), rows.table().formatOrGuess(),
                 rows.idCol(), rows.textCol(), labelCol.name(), output.root(),
                 thresholds != null ? thresholds.stream().mapToDouble(Double::doubleValue).toArray()
                         : defaultThresholds(swept.config().numLabels()),

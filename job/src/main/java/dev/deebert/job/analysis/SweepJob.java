@@ -47,7 +47,7 @@ public final class SweepJob {
     }
 
     public SweepPoint[] run(SweepRequest request) {
-        ModelDirectory model = ModelDirectory.open(request.model().toAbsolutePath()).verify();
+        ModelDirectory model = request.model().verify();
         DeeBertConfig config = model.config();
         int layers = config.numHiddenLayers();
         List<String> labels = config.labelNames();

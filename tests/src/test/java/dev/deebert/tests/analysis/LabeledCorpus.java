@@ -70,7 +70,7 @@ final class LabeledCorpus {
     }
 
     static SweepRequest request(Path data, Path output, String runId, double[] thresholds, boolean measureTime) {
-        return new SweepRequest(Fixtures.golden("bert"), data, InputFormat.guess(data), "doc", "text", "label", output,
+        return new SweepRequest(ModelDirectory.open(Fixtures.golden("bert")), data, InputFormat.guess(data), "doc", "text", "label", output,
                 thresholds, runId, BATCH_SIZE, Precision.FP32, Batching.COMPACTION, MAX_SEQ_LEN, measureTime);
     }
 

@@ -196,7 +196,7 @@ class SweepJobTest {
         Path model = Fixtures.copyGoldenBert(tmp.resolve("broken"));
         Path data = LabeledCorpus.write(tmp.resolve("few.jsonl"), LabeledCorpus.rows(20, 9));
         Path out = tmp.resolve("created");
-        SweepRequest request = new SweepRequest(model, data, InputFormat.JSON, "doc", "text", "label", out,
+        SweepRequest request = new SweepRequest(ModelDirectory.open(model), data, InputFormat.JSON, "doc", "text", "label", out,
                 new double[] {0.5}, "never-ran", LabeledCorpus.BATCH_SIZE, Precision.FP32, Batching.COMPACTION, LabeledCorpus.MAX_SEQ_LEN,
                 false);
         try (BrokenEngines everyTask = BrokenEngines.forEveryTask(spark)) {

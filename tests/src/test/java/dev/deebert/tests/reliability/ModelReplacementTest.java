@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.deebert.job.InputFormat;
+import dev.deebert.job.analysis.SweepJob;
+import dev.deebert.job.analysis.SweepRequest;
 import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.DeeBertWeights;
@@ -130,6 +132,27 @@ class ModelReplacementTest {
 
             Throwable failure = assertThrows(Throwable.class, () -> new ScoreJob(spark).run(request));
             assertEquals(validated, request.model().weightsSha256());
+            assertTrue(messages(failure).contains("SHA-256 " + replaced + " but the run was validated with, and"
+                    + " stamps its rows with, " + validated), messages(failure));
+        }
+    }
+
+    /** sweep likewise: its default grid and length come from the weights its command opened. */
+    @Test
+    void aModelReplacedBetweenTheSweepCommandAndItsJobFailsTheSweep() throws Exception {
+        SparkSession spark = SparkTestSession.get();
+        Path input = Files.write(tmp.resolve("labeled.jsonl"), IntStream.range(0, 8).mapToObj(i -> "{\"doc\": \"d"
+                + i + "\", \"text\": \"the room was clean " + i + "\", \"label\": \"neg\"}").toList());
+        Path model = tmp.resolve("model");
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            DeeBertWeights golden = ModelDirectory.open(Fixtures.golden("bert")).loadWeights(manager);
+            String validated = ModelDirectory.write(model, golden, TOKENIZER, false).weightsSha256();
+            SweepRequest request = new SweepRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc",
+                    "text", "label", tmp.resolve("swept"), new double[] {0.5}, "replaced-before-sweep", 16,
+                    Precision.FP32, Batching.COMPACTION, 24, false);
+            String replaced = ModelDirectory.write(model, variant(golden), TOKENIZER, true).weightsSha256();
+
+            Throwable failure = assertThrows(Throwable.class, () -> new SweepJob(spark).run(request));
             assertTrue(messages(failure).contains("SHA-256 " + replaced + " but the run was validated with, and"
                     + " stamps its rows with, " + validated), messages(failure));
         }
