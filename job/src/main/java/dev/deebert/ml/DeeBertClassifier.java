@@ -293,7 +293,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         Precision chosen = Precision.on(device, named(Precision.class, getPrecision()));
         double s = isDefined(threshold) ? getThreshold()
                 : OperatingPoints.lookup(model.dir(), model.weightsSha256(), chosen, tokens)
-                        .thresholdFor(isDefined(operatingPoint) ? getOperatingPoint() : null);
+                        .pointFor(isDefined(operatingPoint) ? getOperatingPoint() : null).threshold();
         int layers = model.config().numHiddenLayers();
         ScoringSpec spec = ScoringSpec.builder().runId(uid).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())

@@ -1,5 +1,6 @@
 package dev.deebert.executor;
 
+import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
 import dev.deebert.tables.Catalog;
@@ -19,7 +20,8 @@ import org.apache.spark.sql.types.StructType;
  * length-sorted batches through one pass of the batched early exit ({@link ScoringSpec#batching}), and emits
  * one prediction row per input row (in input order) followed by one row carrying the partition's stats. A row
  * that cannot be scored gets its error recorded instead of a prediction; it never fails the task. A failing
- * model does (a batch whose rows all fail alone too).
+ * model does (a batch whose rows all fail alone too). Rows the driver marked for the run's audit
+ * ({@link Catalog#AUDIT_SAMPLE}) are scored at full depth as well, and their full-depth label recorded.
  *
  * <p>Input rows follow {@link Catalog#INPUT}, with {@link Catalog#KEPT} when the run keeps columns; output
  * rows follow {@link Catalog#scorerOutput}.
@@ -34,6 +36,8 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     public static final String FAIL_FIRST_ATTEMPT_OF_PARTITION = "deebert.faults.failFirstAttemptOfPartition";
 
     private final ScoringSpec spec;
+    /** The audit's policy: no early exit. */
+    private final ExitPolicy fullDepth;
     private final StructType predictions;
     private final StructType output;
 
@@ -42,6 +46,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         this.spec = spec;
         this.predictions = predictions;
         this.output = Catalog.scorerOutput(predictions);
+        this.fullDepth = ExitPolicy.uniform(0, spec.numLayers());
     }
 
     @Override
@@ -103,9 +108,47 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             classify(spec.batchesByLength(tokens), tokens, predictions, errors);
             stats.addModelNanos(System.nanoTime() - start);
 
+            start = System.nanoTime();
+            int[] fullLabels = audit(rows, tokens, predictions);
+            stats.addAuditNanos(System.nanoTime() - start);
+
             for (int i = 0; i < rows.size(); i++) {
-                ready.add(predictionRow(rows.get(i), predictions[i], errors[i]));
+                ready.add(predictionRow(rows.get(i), predictions[i], errors[i], fullLabels[i]));
             }
+        }
+
+        /**
+         * The full model's label of each scored row marked for the audit, -1 for the others. A row that left
+         * after the last layer already has it; the others run again with no early exit. These rows were just
+         * scored, so a failure here is the model's and fails the task.
+         */
+        private int[] audit(List<Row> rows, TokenizedText[] tokens, Prediction[] predictions) {
+            int[] fullLabels = new int[rows.size()];
+            Arrays.fill(fullLabels, -1);
+            if (rows.isEmpty() || rows.get(0).schema().getFieldIndex(Catalog.AUDIT_SAMPLE).isEmpty()) {
+                return fullLabels;
+            }
+            TokenizedText[] again = new TokenizedText[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                Prediction p = predictions[i];
+                if (p != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE)) {
+                    if (p.exitLayer() == spec.numLayers()) {
+                        fullLabels[i] = p.labelIndex();
+                    } else {
+                        again[i] = tokens[i];
+                    }
+                }
+            }
+            Prediction[] full = run(spec.batchesByLength(again), again, fullDepth);
+            for (int i = 0; i < rows.size(); i++) {
+                if (full[i] != null) {
+                    fullLabels[i] = full[i].labelIndex();
+                }
+                if (fullLabels[i] >= 0) {
+                    stats.audited(fullLabels[i] == predictions[i].labelIndex(), full[i] == null ? 0 : spec.numLayers());
+                }
+            }
+            return fullLabels;
         }
 
         /**
@@ -120,13 +163,10 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         private void classify(List<int[]> batches, TokenizedText[] tokens, Prediction[] predictions,
                               String[] errors) {
             try {
-                List<Prediction> out = model.engine().classify(batches.stream()
-                        .map(batch -> Arrays.stream(batch).mapToObj(i -> tokens[i]).toList()).toList(),
-                        spec.policy(), spec.batching());
-                int at = 0;
+                Prediction[] out = run(batches, tokens, spec.policy());
                 for (int[] batch : batches) {
                     for (int row : batch) {
-                        predictions[row] = out.get(at++);
+                        predictions[row] = out[row];
                     }
                 }
             } catch (RuntimeException failure) {
@@ -152,11 +192,30 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             }
         }
 
+        /** {@code batches} of {@code tokens} through one pass of the engine: the prediction of each row in them. */
+        private Prediction[] run(List<int[]> batches, TokenizedText[] tokens, ExitPolicy policy) {
+            Prediction[] predictions = new Prediction[tokens.length];
+            if (batches.isEmpty()) {
+                return predictions;
+            }
+            List<Prediction> out = model.engine().classify(batches.stream()
+                    .map(batch -> Arrays.stream(batch).mapToObj(i -> tokens[i]).toList()).toList(), policy,
+                    spec.batching());
+            int at = 0;
+            for (int[] batch : batches) {
+                for (int row : batch) {
+                    predictions[row] = out.get(at++);
+                }
+            }
+            return predictions;
+        }
+
         private TokenizedText tokenize(Row row) {
             return spec.encode(model.tokenizer(), row.getAs("text"), row.getAs("text_b"));
         }
 
-        private Row predictionRow(Row in, Prediction p, String error) {
+        /** @param fullLabel the full model's label index for an audited row, else -1 */
+        private Row predictionRow(Row in, Prediction p, String error, int fullLabel) {
             NamedRow prediction = new NamedRow(predictions)
                     .set("run_id", spec.runId())
                     .set("id", in.getAs("id"))
@@ -173,7 +232,8 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 prediction.set("label", spec.labels().get(p.labelIndex())).set("label_index", p.labelIndex())
                         .set("confidence", probabilities[p.labelIndex()]).set("probabilities", probabilities)
                         .set("entropy", p.entropy()).set("exit_layer", p.exitLayer())
-                        .set("num_tokens", p.numTokens()).set("truncated", p.truncated());
+                        .set("num_tokens", p.numTokens()).set("truncated", p.truncated())
+                        .set("audit_label", fullLabel < 0 ? null : spec.labels().get(fullLabel));
             }
             if (!spec.passThrough().isEmpty()) {
                 prediction.setAll(in.getStruct(in.fieldIndex(Catalog.KEPT)));

@@ -19,6 +19,10 @@ final class PartitionStats {
     private long layersComputed;
     private long tokenizeNanos;
     private long modelNanos;
+    private long auditRows;
+    private long auditAgreed;
+    private long auditLayers;
+    private long auditNanos;
 
     PartitionStats(ScoringSpec spec) {
         this.spec = spec;
@@ -35,6 +39,17 @@ final class PartitionStats {
     void failed() {
         rows++;
         rowsFailed++;
+    }
+
+    /** An audited row: whether its early-exit label was the full model's, and the layers run again for it. */
+    void audited(boolean agreed, int layers) {
+        auditRows++;
+        auditAgreed += agreed ? 1 : 0;
+        auditLayers += layers;
+    }
+
+    void addAuditNanos(long nanos) {
+        auditNanos += nanos;
     }
 
     void addTokenizeNanos(long nanos) {
@@ -59,6 +74,8 @@ final class PartitionStats {
                 .set("model_ms", modelNanos / 1_000_000).set("wall_ms", wallMs)
                 .set("rows_per_s", wallMs == 0 ? 0.0 : rows * 1000.0 / wallMs).set("executor_id", executorId())
                 .set("host", host()).set("device", device).set("precision", spec.precision().toString())
+                .set("audit_rows", auditRows).set("audit_agreed", auditAgreed).set("audit_layers", auditLayers)
+                .set("audit_ms", auditNanos / 1_000_000)
                 .toRow();
     }
 

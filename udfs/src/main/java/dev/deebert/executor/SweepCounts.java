@@ -9,8 +9,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * Everything a sweep reports, counted in one pass over traced rows for all thresholds at once: per
- * threshold the confusion matrix, the exit histogram and how each row's correctness compares with the full
- * model's; per layer the confusion matrix of forcing every row out there. Partial counts of partitions
+ * threshold the confusion matrix, the exit histogram, how each row's correctness compares with the full
+ * model's and how often its label is the full model's; per layer the confusion matrix of forcing every row out there. Partial counts of partitions
  * {@link #merge} into the total.
  */
 public final class SweepCounts implements Serializable {
@@ -32,6 +32,8 @@ public final class SweepCounts implements Serializable {
     private final long[][][] forced;
     /** [threshold][ONLY_EXIT_RIGHT | SAME | ONLY_FULL_RIGHT] */
     private final long[][] paired;
+    /** [threshold]: rows whose label there is the full model's */
+    private final long[] agreed;
 
     public SweepCounts(double[] thresholds, int layers, int labels) {
         this.thresholds = thresholds.clone();
@@ -41,6 +43,7 @@ public final class SweepCounts implements Serializable {
         this.exits = new long[thresholds.length][layers];
         this.forced = new long[layers][labels][labels];
         this.paired = new long[thresholds.length][3];
+        this.agreed = new long[thresholds.length];
     }
 
     /** Counts the traced rows ({@link Catalog#SWEEP_ROWS}) of one partition. */
@@ -57,7 +60,8 @@ public final class SweepCounts implements Serializable {
         if (trace.numLayers() != layers) {
             throw new IllegalArgumentException("trace has " + trace.numLayers() + " exits, the sweep " + layers);
         }
-        boolean fullRight = trace.labelAt(layers) == label;
+        int full = trace.labelAt(layers);
+        boolean fullRight = full == label;
         for (int t = 0; t < thresholds.length; t++) {
             int exit = trace.exitLayer(policies[t]);
             int predicted = trace.labelAt(exit);
@@ -65,6 +69,9 @@ public final class SweepCounts implements Serializable {
             exits[t][exit - 1]++;
             boolean exitRight = predicted == label;
             paired[t][exitRight == fullRight ? SAME : exitRight ? ONLY_EXIT_RIGHT : ONLY_FULL_RIGHT]++;
+            if (predicted == full) {
+                agreed[t]++;
+            }
         }
         for (int l = 1; l <= layers; l++) {
             forced[l - 1][label][trace.labelAt(l)]++;
@@ -79,6 +86,9 @@ public final class SweepCounts implements Serializable {
         addInto(exits, other.exits);
         addInto(forced, other.forced);
         addInto(paired, other.paired);
+        for (int t = 0; t < agreed.length; t++) {
+            agreed[t] += other.agreed[t];
+        }
         return this;
     }
 
@@ -107,6 +117,11 @@ public final class SweepCounts implements Serializable {
     /** Rows by how their correctness at threshold {@code t} compares with the full model's (see the constants). */
     public long[] paired(int t) {
         return paired[t].clone();
+    }
+
+    /** Rows whose label at threshold {@code t} is the full model's: what an audit at {@code t} counts as agreeing. */
+    public long agreed(int t) {
+        return agreed[t];
     }
 
     private static void addInto(long[][][] into, long[][][] from) {

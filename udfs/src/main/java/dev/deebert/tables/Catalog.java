@@ -37,8 +37,48 @@ public final class Catalog {
      */
     private static final StructType FEED = new StructType().add("feed_id", StringType, true);
 
+    /**
+     * The audit of a scored row ({@code --audit-fraction}): the full model's label for a row the run also scored
+     * at full depth, null for the rows it did not audit. Added after the first predictions were written.
+     */
+    private static final StructType AUDIT_LABEL = new StructType().add("audit_label", StringType, true);
+
+    /**
+     * What a partition's audit cost: rows audited, those whose early-exit label was the full model's, encoder
+     * layers and model time spent on it. Added after the first partition stats were written.
+     */
+    private static final StructType AUDIT_COST = new StructType()
+            .add("audit_rows", LongType, true)
+            .add("audit_agreed", LongType, true)
+            .add("audit_layers", LongType, true)
+            .add("audit_ms", LongType, true);
+
+    /**
+     * A run's audit: rows audited, the share whose early-exit label was the full model's with its 95% Wilson
+     * interval, and the agreement that calibration measured for the operating point the run used (null for a
+     * threshold given as a number). Added after the first runs were written.
+     */
+    private static final StructType AUDIT = new StructType()
+            .add("audit_rows", LongType, true)
+            .add("audit_agreement", DoubleType, true)
+            .add("audit_low", DoubleType, true)
+            .add("audit_high", DoubleType, true)
+            .add("audit_expected", DoubleType, true);
+
+    /**
+     * The share of a sweep's rows whose label at a threshold is the full model's: what a score run's audit
+     * should find there. Added after the first sweeps were written.
+     */
+    private static final StructType SWEEP_AGREEMENT = new StructType().add("agreement", DoubleType, true);
+
     /** How a sweep batched its rows, which calibrate records with its operating points; added with {@link #SERVING}. */
     private static final StructType SWEEP_BATCHING = new StructType().add("batch_size", IntegerType, true);
+
+    /**
+     * How a sweep ran (precision, length, batch size), without which calibrate cannot tie its thresholds to a
+     * score run.
+     */
+    public static final StructType SWEEP_SETTINGS = followedBy(SERVING, SWEEP_BATCHING);
 
     /** One row per scored input row; a run's pass-through columns follow ({@link #predictions}). */
     public static final Table PREDICTIONS = new Table("predictions", followedBy(new StructType()
@@ -54,10 +94,11 @@ public final class Catalog {
             .add("truncated", BooleanType, true)
             .add("error", StringType, true)
             .add("model_sha256", StringType, false)
-            .add("threshold", DoubleType, false), SERVING, FEED), List.of("run_id"), followedBy(SERVING, FEED));
+            .add("threshold", DoubleType, false), SERVING, FEED, AUDIT_LABEL), List.of("run_id"),
+            followedBy(SERVING, FEED, AUDIT_LABEL));
 
     /** What one task's partition cost. */
-    public static final Table PARTITION_STATS = new Table("partition_stats", new StructType()
+    public static final Table PARTITION_STATS = new Table("partition_stats", followedBy(new StructType()
             .add("run_id", StringType, false)
             .add("partition_id", IntegerType, false)
             .add("task_attempt", IntegerType, false)
@@ -75,7 +116,7 @@ public final class Catalog {
             .add("executor_id", StringType, true)
             .add("host", StringType, true)
             .add("device", StringType, false)
-            .add("precision", StringType, false), List.of(), new StructType());
+            .add("precision", StringType, false), AUDIT_COST), List.of(), AUDIT_COST);
 
     /** One row per scoring run: what ran, on which model, with which outcome. */
     public static final Table RUNS = new Table("runs", followedBy(new StructType()
@@ -92,7 +133,7 @@ public final class Catalog {
             .add("rows_failed", LongType, true)
             .add("rows_rescored", LongType, true)
             .add("expected_saving", DoubleType, true)
-            .add("status", StringType, false), SERVING), List.of(), SERVING);
+            .add("status", StringType, false), SERVING, AUDIT), List.of(), followedBy(SERVING, AUDIT));
 
     /**
      * One row per (run_id, threshold). Quality is accuracy/F1 in [0, 1]; quality_drop is in accuracy points
@@ -114,8 +155,8 @@ public final class Catalog {
             .add("actual_saving", DoubleType, true)
             .add("model_sha256", StringType, false)
             .add("data_path", StringType, false)
-            .add("swept_at", TimestampType, false), SERVING, SWEEP_BATCHING), List.of(),
-            followedBy(SERVING, SWEEP_BATCHING));
+            .add("swept_at", TimestampType, false), SERVING, SWEEP_BATCHING, SWEEP_AGREEMENT), List.of(),
+            followedBy(SERVING, SWEEP_BATCHING, SWEEP_AGREEMENT));
 
     /**
      * Long format, one row per (run_id, threshold, layer): the share of rows leaving after that layer at
@@ -170,6 +211,12 @@ public final class Catalog {
             .add("partition_id", IntegerType, false)
             .add("rows", LongType, false)
             .add("model_nanos", createArrayType(LongType, false), false);
+
+    /**
+     * The scorer input's optional boolean column of the rows to audit, which the driver samples per run; without
+     * it nothing is audited.
+     */
+    public static final String AUDIT_SAMPLE = "audit";
 
     /** The scorer output's column of a prediction row ({@link #scorerOutput}). */
     public static final String PREDICTION = "prediction";

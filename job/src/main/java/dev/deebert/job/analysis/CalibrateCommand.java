@@ -49,9 +49,9 @@ public final class CalibrateCommand implements Callable<Integer> {
                 points.sweep().rows(), points.precision(), points.maxSeqLen(), points.batchSize(),
                 points.referenceAccuracy());
         for (OperatingPoints.Point p : points.points()) {
-            out.printf("max drop %.2f pts: S=%.4g, accuracy %.4f, drop %.2f pts (95%% CI %.2f..%.2f), saving %.1f%%%n",
-                    p.maxDrop(), p.threshold(), p.accuracy(), p.drop(), p.dropCi95()[0], p.dropCi95()[1],
-                    100 * p.expectedSaving());
+            out.printf("max drop %.2f pts: S=%.4g, accuracy %.4f, drop %.2f pts (95%% CI %.2f..%.2f), saving %.1f%%,"
+                    + " agreement with the full model %.1f%%%n", p.maxDrop(), p.threshold(), p.accuracy(), p.drop(),
+                    p.dropCi95()[0], p.dropCi95()[1], 100 * p.expectedSaving(), 100 * p.agreement());
         }
         out.printf("wrote %s (score runs at %s and %d tokens use these points)%n", model.dir().resolve(OperatingPoints.FILE),
                 points.precision(), points.maxSeqLen());

@@ -47,7 +47,7 @@ public final class Calibration {
         }
         Row reference = sweep.get(0);
         List<String> columns = Arrays.asList(reference.schema().fieldNames());
-        if (!Arrays.stream(Catalog.SWEEP.addedLater().fieldNames())
+        if (!Arrays.stream(Catalog.SWEEP_SETTINGS.fieldNames())
                 .allMatch(c -> columns.contains(c) && !reference.isNullAt(reference.fieldIndex(c)))) {
             throw new IllegalArgumentException("sweep " + runId + " was written before sweeps recorded their precision,"
                     + " sequence length and batch size, so its thresholds cannot be tied to a score run; run deebert"
@@ -76,7 +76,8 @@ public final class Calibration {
             double[] interval = new DropBootstrap(request.seed()).interval95(counts.paired(t), request.bootstrap());
             points.add(new OperatingPoints.Point(budget, point.getAs("threshold"), point.getAs("accuracy"),
                     point.getAs("quality_drop"), interval, request.bootstrap(), request.seed(),
-                    point.getAs("expected_saving"), point.getAs("actual_saving")));
+                    point.getAs("expected_saving"), point.getAs("actual_saving"),
+                    (double) counts.agreed(t) / rows));
         }
         OperatingPoints.Calibrated calibrated = new OperatingPoints.Calibrated(reference.getAs("precision"),
                 reference.getAs("max_seq_len"), reference.getAs("batch_size"),

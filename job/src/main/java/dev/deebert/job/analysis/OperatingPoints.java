@@ -84,9 +84,9 @@ public record OperatingPoints(@JsonProperty("format") String format,
             return point(maxDrop).threshold();
         }
 
-        /** The threshold of budget {@code maxDrop}, or of the strictest budget when it is null (auto). */
-        public double thresholdFor(Double maxDrop) {
-            return maxDrop != null ? threshold(maxDrop) : auto().threshold();
+        /** The point of budget {@code maxDrop}, or of the strictest budget when it is null (auto). */
+        public Point pointFor(Double maxDrop) {
+            return maxDrop != null ? point(maxDrop) : auto();
         }
 
         /** The point of the strictest budget: what {@code --threshold auto} means. */
@@ -120,6 +120,8 @@ public record OperatingPoints(@JsonProperty("format") String format,
      * @param seed seed of the resampling
      * @param expectedSaving share of encoder layers not computed at S
      * @param actualSaving measured share of model time saved, or null when the sweep did not time
+     * @param agreement share of the calibration rows whose label at S is the full model's: what a score run's
+     *     audit should find; null when the sweep predates recording it
      */
     public record Point(@JsonProperty("max_drop") double maxDrop,
                         @JsonProperty("threshold") double threshold,
@@ -129,7 +131,8 @@ public record OperatingPoints(@JsonProperty("format") String format,
                         @JsonProperty("bootstrap") int bootstrap,
                         @JsonProperty("seed") long seed,
                         @JsonProperty("expected_saving") double expectedSaving,
-                        @JsonProperty("actual_saving") Double actualSaving) {}
+                        @JsonProperty("actual_saving") Double actualSaving,
+                        @JsonProperty("agreement") Double agreement) {}
 
     /** Why a score run has no operating points: a user error whose message says how to calibrate. */
     public static final class Uncalibrated extends IllegalArgumentException {

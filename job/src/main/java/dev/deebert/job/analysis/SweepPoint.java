@@ -13,12 +13,13 @@ import org.apache.spark.sql.Row;
  * @param positiveF1 F1 of the positive label of a binary task, else null
  * @param qualityDrop accuracy points lost against S=0
  * @param exitHistogram rows leaving after each layer (index 0 = layer 1)
+ * @param agreement share of rows whose label is the full model's (S=0)
  * @param measuredMs model time of the real early exit summed over partitions, or null when not measured
  * @param actualSaving 1 - measuredMs / measuredMs at S=0, or null
  */
 public record SweepPoint(double threshold, long rows, double accuracy, double macroF1, Double positiveF1,
                          double qualityDrop, double expectedSaving, double meanExitLayer, long[] exitHistogram,
-                         Double measuredMs, Double actualSaving) {
+                         double agreement, Double measuredMs, Double actualSaving) {
 
     /**
      * The figures of every threshold of {@code counts}, whose first threshold is 0.
@@ -44,7 +45,7 @@ public record SweepPoint(double threshold, long rows, double accuracy, double ma
             points[t] = new SweepPoint(thresholds[t], rows, quality.accuracy(), quality.macroF1(),
                     positive < 0 ? null : quality.f1(positive), 100 * (reference - quality.accuracy()),
                     1.0 - (double) layersComputed / (rows * layers), (double) layersComputed / rows, histogram,
-                    measured, actual);
+                    (double) counts.agreed(t) / rows, measured, actual);
         }
         return points;
     }
@@ -55,7 +56,7 @@ public record SweepPoint(double threshold, long rows, double accuracy, double ma
                 .set("rows", rows).set("accuracy", accuracy).set("macro_f1", macroF1).set("positive_f1", positiveF1)
                 .set("quality_drop", qualityDrop).set("expected_saving", expectedSaving)
                 .set("mean_exit_layer", meanExitLayer)
-                .set("exit_histogram", exitHistogram)
+                .set("exit_histogram", exitHistogram).set("agreement", agreement)
                 .set("measured_ms", measuredMs).set("actual_saving", actualSaving).set("model_sha256", modelSha256)
                 .set("data_path", dataPath).set("swept_at", sweptAt).set("max_seq_len", request.maxSeqLen())
                 .set("precision", request.precision().toString()).set("batch_size", request.batchSize())

@@ -103,46 +103,62 @@ public final class ScoreCommand implements Callable<Integer> {
             + " micro-batch, with more fails and writes none of its predictions (default: ${DEFAULT-VALUE}).")
     double maxFailedFraction;
 
+    @Option(names = "--audit-fraction", defaultValue = "0.01", description = "Share of rows also scored at full"
+            + " depth, so that the run records without labels how often its early exit gives the full model's label"
+            + " (runs.audit_agreement; predictions.audit_label). Drawn by a hash of run id and row id (default:"
+            + " ${DEFAULT-VALUE}).")
+    double auditFraction;
+
+    @Option(names = "--audit-min-rows", defaultValue = "200", description = "Rows audited at least per run, all"
+            + " of them when the run has fewer (default: ${DEFAULT-VALUE}).")
+    int auditMinRows;
+
     @Override
     public Integer call() {
         ModelDirectory dir = ModelDirectory.open(model.dir().toAbsolutePath());
         SparkSession spark = Sessions.getOrCreate("deebert score");
         Precision chosen = precision.forTasksOf(spark);
         int seqLen = maxSeqLen.of(dir);
+        Threshold point = threshold(dir, chosen, seqLen);
         ScoreRequest request = new ScoreRequest(dir, rows.table().path(), rows.table().format(),
                 rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
-                threshold(dir, chosen, seqLen), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
-                batching.forTasksOf(spark), partitions, seqLen, maxFailedFraction, incremental());
+                point.value(), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
+                batching.forTasksOf(spark), partitions, seqLen, maxFailedFraction, incremental(),
+                new ScoreRequest.Audit(auditFraction, auditMinRows, point.agreement()));
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
     }
 
+    /** A threshold to score with, and the audit agreement calibration found for it (null when not calibrated). */
+    private record Threshold(double value, Double agreement) {}
+
     /**
      * The threshold asked for: a number as given, else an operating point calibrated for this very model,
      * precision and length (the full model with --allow-uncalibrated when there is none).
      */
-    private double threshold(ModelDirectory dir, Precision chosen, int seqLen) {
+    private Threshold threshold(ModelDirectory dir, Precision chosen, int seqLen) {
         if (threshold != null && !"auto".equals(threshold)) {
             if (operatingPoint != null) {
                 throw new IllegalArgumentException("give --threshold S or --operating-point D, not both");
             }
             try {
-                return Double.parseDouble(threshold);
+                return new Threshold(Double.parseDouble(threshold), null);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--threshold must be a number or auto, got '" + threshold + "'");
             }
         }
         try {
             OperatingPoints.Calibrated points = OperatingPoints.lookup(dir.dir(), dir.weightsSha256(), chosen, seqLen);
-            return points.thresholdFor(operatingPoint);
+            OperatingPoints.Point point = points.pointFor(operatingPoint);
+            return new Threshold(point.threshold(), point.agreement());
         } catch (OperatingPoints.Uncalibrated e) {
             if (!allowUncalibrated) {
                 throw e;
             }
             spec.commandLine().getErr().println("deebert score: " + e.reason()
                     + "; --allow-uncalibrated: running the full model (S=0)");
-            return 0;
+            return new Threshold(0, null);
         }
     }
 

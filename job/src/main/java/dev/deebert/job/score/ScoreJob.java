@@ -86,7 +86,8 @@ public final class ScoreJob {
         tables.prepare(written);
 
         RunRecord run = RunRecord.started(request.runId(), mode, modelDir, spec.modelSha256(),
-                request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request, format));
+                request.threshold(), request.maxSeqLen(), request.precision().toString(), describe(request, format),
+                request.audit().expectedAgreement());
         writeRun(tables, run);
         IncrementalScoring incremental = null;
         long rescored = 0;
@@ -96,7 +97,7 @@ public final class ScoreJob {
                 tables.deleteRun(request.runId(), Catalog.PREDICTIONS, Catalog.PARTITION_STATS);
             } else if (raw != null) {
                 Scoring scoring = new Scoring(spark, spec, predictions.schema(), request.partitions(),
-                        request.maxFailedFraction());
+                        request.maxFailedFraction(), new AuditSample(request.runId(), request.audit()));
                 if (!request.isIncremental()) {
                     scoreBatch(scoring, columns.select(raw), tables, request.runId());
                 } else {
@@ -212,6 +213,8 @@ public final class ScoreJob {
             options.put("max_files_per_trigger", request.incremental().maxFilesPerTrigger());
         }
         options.put("max_failed_fraction", request.maxFailedFraction());
+        options.put("audit_fraction", request.audit().fraction());
+        options.put("audit_min_rows", request.audit().minRows());
         try {
             return new ObjectMapper().writeValueAsString(options);
         } catch (JsonProcessingException e) {

@@ -26,11 +26,34 @@ import java.util.List;
  *     micro-batch in an incremental run, as that is what commits); a run over it fails
  * @param incremental how to score only what is new since the last run, or null for a batch run over the
  *     whole input
+ * @param audit which rows to score at full depth as well, and what agreement to expect
  */
 public record ScoreRequest(ModelDirectory model, Path input, InputFormat format, String idCol, String textCol,
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
                            int batchSize, Precision precision, Batching batching, int partitions, int maxSeqLen,
-                           double maxFailedFraction, Incremental incremental) {
+                           double maxFailedFraction, Incremental incremental, Audit audit) {
+    /**
+     * The run's label-free check of its early exit ({@link AuditSample}).
+     *
+     * @param fraction share of rows to score at full depth as well
+     * @param minRows rows to audit at least (all, when the run has fewer)
+     * @param expectedAgreement the share of rows whose label calibration found equal to the full model's at
+     *     the operating point the run uses, or null for a threshold given as a number
+     */
+    public record Audit(double fraction, int minRows, Double expectedAgreement) {
+        /** No row audited: for runs that check their early exit another way. */
+        public static final Audit NONE = new Audit(0, 0, null);
+
+        public Audit {
+            if (!(fraction >= 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("--audit-fraction must be between 0 and 1, got " + fraction);
+            }
+            if (minRows < 0) {
+                throw new IllegalArgumentException("--audit-min-rows must be >= 0, got " + minRows);
+            }
+        }
+    }
+
     /**
      * An incremental run: the input is read as a stream from where {@code checkpoint} left off.
      *

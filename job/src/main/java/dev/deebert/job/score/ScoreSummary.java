@@ -5,6 +5,8 @@ import dev.deebert.tables.Catalog;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.commons.math3.stat.interval.ConfidenceInterval;
+import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
 import org.apache.spark.sql.Row;
 
 /**
@@ -13,10 +15,13 @@ import org.apache.spark.sql.Row;
  * @param exitHistogram rows that left after each layer (index 0 = layer 1)
  * @param batches micro-batches of an incremental run, null for a batch run
  * @param rowsRescored rows an incremental run scored again after a model change, null for a batch run
+ * @param auditRows rows also scored at full depth
+ * @param auditAgreed audited rows whose early-exit label was the full model's
+ * @param auditMs model time the audit took, summed over partitions
  */
 public record ScoreSummary(String runId, long rows, long rowsFailed, long layersComputed, long layersFull,
                            long[] exitHistogram, double wallSeconds, DeltaTables tables, Long batches,
-                           Long rowsRescored) {
+                           Long rowsRescored, long auditRows, long auditAgreed, long auditMs) {
 
     static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, DeltaTables tables,
                            Long batches, Long rowsRescored) {
@@ -25,7 +30,13 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
         long computed = 0;
         long full = 0;
         long[] histogram = new long[numLayers];
+        long audited = 0;
+        long agreed = 0;
+        long auditMs = 0;
         for (Row s : stats) {
+            audited += s.<Long>getAs("audit_rows");
+            agreed += s.<Long>getAs("audit_agreed");
+            auditMs += s.<Long>getAs("audit_ms");
             rows += s.<Long>getAs("rows");
             failed += s.<Long>getAs("rows_failed");
             computed += s.<Long>getAs("layers_computed");
@@ -36,8 +47,26 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
             }
         }
         return new ScoreSummary(runId, rows, failed, computed, full, histogram, wallSeconds, tables, batches,
-                rowsRescored);
+                rowsRescored, audited, agreed, auditMs);
     }
+
+    /**
+     * What the audit found: rows audited, the share whose early-exit label was the full model's and its 95%
+     * interval (Wilson's score interval, which stays inside [0, 1] and holds for agreement near 1, where the
+     * normal approximation fails); null when no row was audited.
+     */
+    public Audited audited() {
+        if (auditRows == 0) {
+            return null;
+        }
+        ConfidenceInterval interval = new WilsonScoreInterval().createInterval(Math.toIntExact(auditRows),
+                Math.toIntExact(auditAgreed), 0.95);
+        return new Audited(auditRows, (double) auditAgreed / auditRows, interval.getLowerBound(),
+                interval.getUpperBound());
+    }
+
+    /** A run's audit ({@link #audited}). */
+    public record Audited(long rows, double agreement, double low, double high) {}
 
     /** Share of encoder layers not run: 1 - layers computed / (scored rows x N). */
     public double expectedSaving() {
@@ -57,6 +86,11 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
         out.printf("expected saving %.1f%% (%d of %d layers computed)%n", 100 * expectedSaving(), layersComputed,
                 layersFull);
         long most = Math.max(1, Arrays.stream(exitHistogram).max().orElse(1));
+        Audited audit = audited();
+        if (audit != null) {
+            out.printf("audit: %d rows also scored at full depth, %.1f%% agree (95%% CI %.1f..%.1f%%), %.1f s%n",
+                    audit.rows(), 100 * audit.agreement(), 100 * audit.low(), 100 * audit.high(), auditMs / 1e3);
+        }
         out.println("exit layer histogram:");
         for (int i = 0; i < exitHistogram.length; i++) {
             out.printf("  %2d %8d %s%n", i + 1, exitHistogram[i], "#".repeat((int) (40 * exitHistogram[i] / most)));

@@ -23,9 +23,10 @@ import org.apache.spark.storage.StorageLevel;
  *
  * @param partitions partitions to score in, or 0 for the input's (at least Spark's default parallelism)
  * @param maxFailedFraction the largest share of rows that may get an error instead of a prediction
+ * @param audit the run's rows to score at full depth as well
  */
 record Scoring(SparkSession spark, ScoringSpec spec, StructType predictionSchema, int partitions,
-               double maxFailedFraction) {
+               double maxFailedFraction, AuditSample audit) {
 
     /**
      * Scores {@code scorerInput}; {@code feedId} is the incremental feed whose rows these are, or null for a
@@ -36,13 +37,14 @@ record Scoring(SparkSession spark, ScoringSpec spec, StructType predictionSchema
     Scored score(Dataset<Row> scorerInput, String feedId) {
         int n = partitions > 0 ? partitions
                 : Math.max(scorerInput.rdd().getNumPartitions(), spark.sparkContext().defaultParallelism());
-        Dataset<Row> output = scorerInput.repartition(n)
+        Dataset<Row> output = audit.mark(scorerInput).repartition(n)
                 .mapPartitions(new PartitionScorer(spec, predictionSchema),
                         Encoders.row(Catalog.scorerOutput(predictionSchema)))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         Scored scored = new Scored(output, feedId);
         try {
             checkFailedRows(scored);
+            audit.audited(scored.stats().agg(coalesce(sum("audit_rows"), lit(0L))).first().getLong(0));
             return scored;
         } catch (Exception e) {  // a failed Spark job throws SparkException, checked to Java
             scored.close();

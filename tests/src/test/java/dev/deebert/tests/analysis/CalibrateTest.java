@@ -196,6 +196,16 @@ class CalibrateTest {
         assertEquals(2, runs.size());
         assertEquals(points.threshold(100), runs.get("operating-point").<Double>getAs("threshold"), 0.0);
         assertEquals(points.auto().threshold(), runs.get("threshold").<Double>getAs("threshold"), 0.0);
+        // Scored on the calibration rows themselves, every row audited (150 < --audit-min-rows 200): the audit
+        // finds exactly the agreement calibration promised, at each operating point.
+        for (Map.Entry<String, OperatingPoints.Point> run : Map.of("operating-point", points.point(100),
+                "threshold", points.auto()).entrySet()) {
+            Row scored = runs.get(run.getKey());
+            assertEquals((long) LabeledCorpus.ROWS, scored.<Long>getAs("audit_rows"));
+            assertEquals(run.getValue().agreement(), scored.<Double>getAs("audit_expected"), 0.0);
+            assertEquals(run.getValue().agreement(), scored.<Double>getAs("audit_agreement"), 1e-12);
+        }
+        assertTrue(points.auto().agreement() < 1, "the strictest point exits some rows with another label");
         assertEquals(2, DeeBertMain.execute("score", "--model", Fixtures.golden("bert").toString(), "--input",
                 LabeledCorpus.data().toString(), "--output", out.toString(), "--operating-point", "0.5"),
                 "a model without deebert.json");

@@ -106,7 +106,7 @@ final class LabeledCorpus {
         if (!Files.exists(out.resolve("runs"))) {
             new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), data(),
                     InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32, Batching.COMPACTION,
-                    3, MAX_SEQ_LEN, 0.001, null));
+                    3, MAX_SEQ_LEN, 0.001, null, ScoreRequest.Audit.NONE));
         }
         return out;
     }

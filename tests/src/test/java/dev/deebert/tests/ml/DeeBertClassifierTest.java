@@ -86,7 +86,7 @@ class DeeBertClassifierTest {
         Path out = tmp.resolve("score");
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input,
                 InputFormat.JSON, "doc", "text", null, List.of(), out, THRESHOLD, "score", 16, Precision.FP32,
-                Batching.COMPACTION, 3, 24, 0.001, null));
+                Batching.COMPACTION, 3, 24, 0.001, null, ScoreRequest.Audit.NONE));
         Map<String, Row> byScore = spark.read().format("delta").load(out.resolve("predictions").toString())
                 .collectAsList().stream().collect(Collectors.toMap(r -> r.<String>getAs("id"), Function.identity()));
 

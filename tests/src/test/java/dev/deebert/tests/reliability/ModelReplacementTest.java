@@ -251,7 +251,7 @@ class ModelReplacementTest {
 
     private static ScoreRequest request(Path model, Path input, Path out, String runId) {
         return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of(), out, 0.5,
-                runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null);
+                runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null, ScoreRequest.Audit.NONE);
     }
 
     private static String messages(Throwable failure) {

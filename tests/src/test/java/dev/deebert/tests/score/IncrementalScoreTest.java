@@ -130,7 +130,7 @@ class IncrementalScoreTest {
                                         boolean rescore, int maxFilesPerTrigger) {
         return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of("source"), out,
                 0.0, runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001,
-                new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger));
+                new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger), ScoreRequest.Audit.NONE);
     }
 
     private static void run(Path input, Path out, String runId) {
