@@ -72,8 +72,9 @@ public final class ImportCommand implements Callable<Integer> {
     @Mixin
     OutputOptions.ModelOut out;
 
-    @Option(names = "--labels", split = ",", description = "Label names, in index order (default LABEL_0, ...; "
-            + "with --hf and a classifier, config.json's id2label).")
+    @Option(names = "--labels", split = ",", description = "Label names, in index order (default: with --hf and a"
+            + " classifier, config.json's id2label; else LABEL_0, LABEL_1, as transformers' configs default to, for"
+            + " train to re-head with the task's labels).")
     List<String> labels;
 
     @Option(names = "--num-labels", description = "Number of labels (when --labels is not given).")
@@ -169,13 +170,14 @@ public final class ImportCommand implements Callable<Integer> {
         return imported.containsKey(tensor) ? "pretrained" : "new";
     }
 
-    /** --labels or --num-labels; {@code checkpointLabels} when neither is given, unless null. */
+    /**
+     * --labels or --num-labels; when neither is given, {@code checkpointLabels} unless null, else two labels as
+     * transformers' {@code PretrainedConfig} defaults to: a backbone is imported to be trained, and train gives
+     * it the task's labels.
+     */
     private List<String> labelNames(List<String> checkpointLabels) {
         if (labels == null && numLabels == null) {
-            if (checkpointLabels != null) {
-                return checkpointLabels;
-            }
-            throw new IllegalArgumentException("give --labels or --num-labels");
+            return checkpointLabels != null ? checkpointLabels : List.of("LABEL_0", "LABEL_1");
         }
         if (labels != null && numLabels != null && labels.size() != numLabels) {
             throw new IllegalArgumentException("--labels names " + labels.size() + " labels but --num-labels is "
