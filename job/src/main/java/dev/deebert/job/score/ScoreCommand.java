@@ -4,6 +4,7 @@ import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.job.options.EngineOptions;
 import dev.deebert.job.options.InputOptions;
+import dev.deebert.job.options.LongTextOptions;
 import dev.deebert.job.options.ModelOption;
 import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.ModelDirectory;
@@ -98,6 +99,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     EngineOptions.MaxSeqLen maxSeqLen;
 
+    @Mixin
+    LongTextOptions longText;
+
     @Option(names = "--max-failed-fraction", defaultValue = "0.001", description = "Largest share of rows that may"
             + " get an error instead of a prediction (null text, a row the model fails on); a run, or an incremental"
             + " micro-batch, with more fails and writes none of its predictions (default: ${DEFAULT-VALUE}).")
@@ -124,7 +128,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
                 point.value(), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
                 batching.forTasksOf(spark), partitions, seqLen, maxFailedFraction, incremental(),
-                new ScoreRequest.Audit(auditFraction, auditMinRows, point.agreement()));
+                new ScoreRequest.Audit(auditFraction, auditMinRows, point.agreement()), longText.longText());
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
