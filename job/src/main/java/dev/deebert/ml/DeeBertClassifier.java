@@ -108,15 +108,13 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 + " layers as rows exit", ParamValidators.inArray(names(Batching.values())));
         longText = new Param<>(this, "longText", "a text longer than maxSeqLen: truncate, or chunk (overlapping"
                 + " chunks each go through early exit and their probabilities make the row's prediction; single texts"
-                + " only)", ParamValidators.inArray(Arrays.stream(LongText.Mode.values()).map(Object::toString)
-                        .toArray(String[]::new)));
+                + " only)", ParamValidators.inArray(spelled(LongText.Mode.values())));
         chunkOverlap = new IntParam(this, "chunkOverlap", "with longText chunk: tokens consecutive chunks share"
                 + " (Hugging Face tokenizers' stride)", ParamValidators.gtEq(0));
         maxChunks = new IntParam(this, "maxChunks", "with longText chunk: the most chunks scored per row",
                 ParamValidators.gtEq(1));
         chunkAggregate = new Param<>(this, "chunkAggregate", "with longText chunk: mean or max-confidence",
-                ParamValidators.inArray(Arrays.stream(ChunkAggregate.values()).map(Object::toString)
-                        .toArray(String[]::new)));
+                ParamValidators.inArray(spelled(ChunkAggregate.values())));
         outputPrefix = new Param<>(this, "outputPrefix", "prefix of the added columns' names");
         setDefault(textCol, "text");
         setDefault(batchSize, 32);
@@ -139,6 +137,11 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         List<String> names = new ArrayList<>(List.of("auto"));
         Arrays.stream(choices).map(c -> c.name().toLowerCase(Locale.ROOT)).forEach(names::add);
         return names.toArray(String[]::new);
+    }
+
+    /** Each choice as the command line spells it (its toString). */
+    private static String[] spelled(Enum<?>[] choices) {
+        return Arrays.stream(choices).map(Enum::toString).toArray(String[]::new);
     }
 
     public Param<String> modelDir() {
