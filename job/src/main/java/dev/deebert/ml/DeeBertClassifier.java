@@ -12,7 +12,9 @@ import dev.deebert.job.InputColumns;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.model.Batching;
+import dev.deebert.model.ChunkAggregate;
 import dev.deebert.model.ExitPolicy;
+import dev.deebert.model.LongText;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.tables.Catalog;
@@ -57,7 +59,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
 
     /** The prediction columns added, named {@link #outputPrefix} + the predictions table's name. */
     static final List<String> OUTPUT_COLUMNS = List.of("label", "label_index", "confidence", "probabilities",
-            "entropy", "exit_layer", "num_tokens", "truncated", "error");
+            "entropy", "exit_layer", "num_tokens", "truncated", "error", "num_chunks", "layers_computed");
 
     /** The scorer's pass-through column holding the whole input row. */
     private static final String ROW = "row";
@@ -74,6 +76,10 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
     private final Param<String> precision;
     private final IntParam maxSeqLen;
     private final Param<String> batching;
+    private final Param<String> longText;
+    private final IntParam chunkOverlap;
+    private final IntParam maxChunks;
+    private final Param<String> chunkAggregate;
     private final Param<String> outputPrefix;
 
     public DeeBertClassifier() {
@@ -100,11 +106,24 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 + " length the model was trained at)", ParamValidators.gtEq(2));
         batching = new Param<>(this, "batching", "compaction, refill or auto (refill on GPUs): how batches share"
                 + " layers as rows exit", ParamValidators.inArray(names(Batching.values())));
+        longText = new Param<>(this, "longText", "a text longer than maxSeqLen: truncate, or chunk (overlapping"
+                + " chunks each go through early exit and their probabilities make the row's prediction; single texts"
+                + " only)", ParamValidators.inArray(spelled(LongText.Mode.values())));
+        chunkOverlap = new IntParam(this, "chunkOverlap", "with longText chunk: tokens consecutive chunks share"
+                + " (Hugging Face tokenizers' stride)", ParamValidators.gtEq(0));
+        maxChunks = new IntParam(this, "maxChunks", "with longText chunk: the most chunks scored per row",
+                ParamValidators.gtEq(1));
+        chunkAggregate = new Param<>(this, "chunkAggregate", "with longText chunk: mean or max-confidence",
+                ParamValidators.inArray(spelled(ChunkAggregate.values())));
         outputPrefix = new Param<>(this, "outputPrefix", "prefix of the added columns' names");
         setDefault(textCol, "text");
         setDefault(batchSize, 32);
         setDefault(precision, "auto");
         setDefault(batching, "auto");
+        setDefault(longText, LongText.TRUNCATE.mode().toString());
+        setDefault(chunkOverlap, 0);
+        setDefault(maxChunks, LongText.DEFAULT_MAX_CHUNKS);
+        setDefault(chunkAggregate, ChunkAggregate.MEAN.toString());
         setDefault(outputPrefix, "");
     }
 
@@ -118,6 +137,11 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         List<String> names = new ArrayList<>(List.of("auto"));
         Arrays.stream(choices).map(c -> c.name().toLowerCase(Locale.ROOT)).forEach(names::add);
         return names.toArray(String[]::new);
+    }
+
+    /** Each choice as the command line spells it (its toString). */
+    private static String[] spelled(Enum<?>[] choices) {
+        return Arrays.stream(choices).map(Enum::toString).toArray(String[]::new);
     }
 
     public Param<String> modelDir() {
@@ -154,6 +178,22 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
 
     public Param<String> batching() {
         return batching;
+    }
+
+    public Param<String> longText() {
+        return longText;
+    }
+
+    public IntParam chunkOverlap() {
+        return chunkOverlap;
+    }
+
+    public IntParam maxChunks() {
+        return maxChunks;
+    }
+
+    public Param<String> chunkAggregate() {
+        return chunkAggregate;
     }
 
     public Param<String> outputPrefix() {
@@ -201,6 +241,22 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         return (DeeBertClassifier) set(batching, value.toLowerCase(Locale.ROOT));
     }
 
+    public DeeBertClassifier setLongText(String value) {
+        return (DeeBertClassifier) set(longText, value.toLowerCase(Locale.ROOT));
+    }
+
+    public DeeBertClassifier setChunkOverlap(int value) {
+        return (DeeBertClassifier) set(chunkOverlap, value);
+    }
+
+    public DeeBertClassifier setMaxChunks(int value) {
+        return (DeeBertClassifier) set(maxChunks, value);
+    }
+
+    public DeeBertClassifier setChunkAggregate(String value) {
+        return (DeeBertClassifier) set(chunkAggregate, value.toLowerCase(Locale.ROOT));
+    }
+
     public DeeBertClassifier setOutputPrefix(String value) {
         return (DeeBertClassifier) set(outputPrefix, value);
     }
@@ -241,6 +297,22 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         return getOrDefault(batching);
     }
 
+    public String getLongText() {
+        return getOrDefault(longText);
+    }
+
+    public int getChunkOverlap() {
+        return (Integer) getOrDefault(chunkOverlap);
+    }
+
+    public int getMaxChunks() {
+        return (Integer) getOrDefault(maxChunks);
+    }
+
+    public String getChunkAggregate() {
+        return getOrDefault(chunkAggregate);
+    }
+
     public String getOutputPrefix() {
         return getOrDefault(outputPrefix);
     }
@@ -256,6 +328,10 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         }
         if (isDefined(threshold) && isDefined(operatingPoint)) {
             throw new IllegalArgumentException(uid + ": set threshold or operatingPoint, not both");
+        }
+        if (longTextChosen().chunked() && isDefined(textBCol)) {
+            throw new IllegalArgumentException(uid + ": longText chunk splits single texts; pairs (textBCol) are"
+                    + " scored with truncation");
         }
         List<String> names = Arrays.stream(schema.fieldNames()).map(n -> n.toLowerCase(Locale.ROOT)).toList();
         for (Param<String> column : textColumns()) {
@@ -277,6 +353,12 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         return out;
     }
 
+    private LongText longTextChosen() {
+        return LongText.Mode.CHUNK.toString().equals(getLongText())
+                ? LongText.chunk(getChunkOverlap(), getMaxChunks(), ChunkAggregate.named(getChunkAggregate()))
+                : LongText.TRUNCATE;
+    }
+
     private List<Param<String>> textColumns() {
         return isDefined(textBCol) ? List.of(textCol, textBCol) : List.of(textCol);
     }
@@ -294,12 +376,14 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         double s = isDefined(threshold) ? getThreshold()
                 : OperatingPoints.lookup(model.dir(), model.weightsSha256(), chosen, tokens)
                         .pointFor(isDefined(operatingPoint) ? getOperatingPoint() : null).threshold();
+        LongText longTextChoice = longTextChosen();
+        longTextChoice.checkFits(model, tokens);
         int layers = model.config().numHiddenLayers();
         ScoringSpec spec = ScoringSpec.builder().runId(uid).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())
                 .policy(ExitPolicy.uniform(s, layers)).threshold(s).precision(chosen)
                 .batching(Batching.on(device, named(Batching.class, getBatching())))
-                .batchSize(getBatchSize()).maxSeqLen(tokens).passThrough(List.of(ROW)).build();
+                .batchSize(getBatchSize()).maxSeqLen(tokens).longText(longTextChoice).passThrough(List.of(ROW)).build();
 
         // The scorer reads Catalog.INPUT and passes the whole row through; the id is only the scorer's.
         Column[] columns = Arrays.stream(input.fieldNames()).map(InputColumns::named).toArray(Column[]::new);

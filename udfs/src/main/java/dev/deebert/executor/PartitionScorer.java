@@ -1,5 +1,6 @@
 package dev.deebert.executor;
 
+import dev.deebert.model.ChunkedPrediction;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.Prediction;
 import dev.deebert.model.TokenizedText;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Queue;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -16,9 +18,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them, runs its
- * length-sorted batches through one pass of the batched early exit ({@link ScoringSpec#batching}), and emits
- * one prediction row per input row (in input order) followed by one row carrying the partition's stats. A row
+ * Scores one partition with the executor's shared model: reads a window of rows, tokenizes them (into chunks
+ * with {@link ScoringSpec#longText}), runs its length-sorted batches through one pass of the batched early exit
+ * ({@link ScoringSpec#batching}), and emits one prediction row per input row (in input order) followed by one
+ * row carrying the partition's stats. A row
  * that cannot be scored gets its error recorded instead of a prediction; it never fails the task. A failing
  * model does (a batch whose rows all fail alone too). Rows the driver marked for the run's audit
  * ({@link Catalog#AUDIT_SAMPLE}) are scored at full depth as well, and their full-depth label recorded.
@@ -86,30 +89,52 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             return true;
         }
 
+        /**
+         * Scores a window of rows as one set of chunks (a row scored with truncation is one chunk): every row's
+         * chunks go through the same length-sorted batches, then each row's chunk predictions are aggregated
+         * back into its prediction. A row with a chunk that failed gets that chunk's error.
+         */
         private void scoreWindow(Queue<Row> ready) {
             List<Row> rows = new ArrayList<>(spec.windowRows());
             while (rows.size() < spec.windowRows() && input.hasNext()) {
                 rows.add(input.next());
             }
-            TokenizedText[] tokens = new TokenizedText[rows.size()];
             String[] errors = new String[rows.size()];
+            List<TokenizedText> chunks = new ArrayList<>(rows.size());
+            // the window's chunk positions of row r: firstChunk[r] until firstChunk[r + 1]
+            int[] firstChunk = new int[rows.size() + 1];
             long start = System.nanoTime();
             for (int i = 0; i < rows.size(); i++) {
                 try {
-                    tokens[i] = tokenize(rows.get(i));
+                    chunks.addAll(tokenize(rows.get(i)));
                 } catch (RuntimeException e) {
                     errors[i] = describe(e);
                 }
+                firstChunk[i + 1] = chunks.size();
             }
             stats.addTokenizeNanos(System.nanoTime() - start);
 
-            Prediction[] predictions = new Prediction[rows.size()];
+            TokenizedText[] tokens = chunks.toArray(TokenizedText[]::new);
+            Prediction[] chunkPredictions = new Prediction[tokens.length];
+            String[] chunkErrors = new String[tokens.length];
             start = System.nanoTime();
-            classify(spec.batchesByLength(tokens), tokens, predictions, errors);
+            classify(spec.batchesByLength(tokens), tokens, chunkPredictions, chunkErrors);
             stats.addModelNanos(System.nanoTime() - start);
 
+            ChunkedPrediction[] predictions = new ChunkedPrediction[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                if (errors[i] == null) {
+                    errors[i] = Arrays.stream(chunkErrors, firstChunk[i], firstChunk[i + 1]).filter(Objects::nonNull)
+                            .findFirst().orElse(null);
+                }
+                List<Prediction> scored = Arrays.asList(chunkPredictions).subList(firstChunk[i], firstChunk[i + 1]);
+                if (errors[i] == null && !scored.contains(null)) {
+                    predictions[i] = spec.longText().aggregate().of(scored);
+                }
+            }
+
             start = System.nanoTime();
-            int[] fullLabels = audit(rows, tokens, predictions);
+            int[] fullLabels = audit(rows, firstChunk, tokens, chunkPredictions, predictions);
             stats.addAuditNanos(System.nanoTime() - start);
 
             for (int i = 0; i < rows.size(); i++) {
@@ -118,34 +143,41 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
         }
 
         /**
-         * The full model's label of each scored row marked for the audit, -1 for the others. A row that left
-         * after the last layer already has it; the others run again with no early exit. These rows were just
-         * scored, so a failure here is the model's and fails the task.
+         * The full model's label of each scored row marked for the audit, -1 for the others: the aggregate of its
+         * chunks at full depth. A chunk that left after the last layer already has its full-depth prediction;
+         * the others run again with no early exit. These rows were just scored, so a failure here is the
+         * model's and fails the task.
+         *
+         * @param firstChunk the chunk positions of row r: firstChunk[r] until firstChunk[r + 1]
          */
-        private int[] audit(List<Row> rows, TokenizedText[] tokens, Prediction[] predictions) {
+        private int[] audit(List<Row> rows, int[] firstChunk, TokenizedText[] tokens, Prediction[] chunkPredictions,
+                            ChunkedPrediction[] predictions) {
             int[] fullLabels = new int[rows.size()];
             Arrays.fill(fullLabels, -1);
             if (rows.isEmpty() || rows.get(0).schema().getFieldIndex(Catalog.AUDIT_SAMPLE).isEmpty()) {
                 return fullLabels;
             }
-            TokenizedText[] again = new TokenizedText[rows.size()];
+            TokenizedText[] again = new TokenizedText[tokens.length];
             for (int i = 0; i < rows.size(); i++) {
-                Prediction p = predictions[i];
-                if (p != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE)) {
-                    if (p.exitLayer() == spec.numLayers()) {
-                        fullLabels[i] = p.labelIndex();
-                    } else {
-                        again[i] = tokens[i];
+                if (predictions[i] != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE)) {
+                    for (int c = firstChunk[i]; c < firstChunk[i + 1]; c++) {
+                        if (chunkPredictions[c].exitLayer() < spec.numLayers()) {
+                            again[c] = tokens[c];
+                        }
                     }
                 }
             }
             Prediction[] full = run(spec.batchesByLength(again), again, fullDepth);
             for (int i = 0; i < rows.size(); i++) {
-                if (full[i] != null) {
-                    fullLabels[i] = full[i].labelIndex();
-                }
-                if (fullLabels[i] >= 0) {
-                    stats.audited(fullLabels[i] == predictions[i].labelIndex(), full[i] == null ? 0 : spec.numLayers());
+                if (predictions[i] != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE)) {
+                    List<Prediction> fullChunks = new ArrayList<>();
+                    int layers = 0;
+                    for (int c = firstChunk[i]; c < firstChunk[i + 1]; c++) {
+                        fullChunks.add(full[c] != null ? full[c] : chunkPredictions[c]);
+                        layers += full[c] != null ? spec.numLayers() : 0;
+                    }
+                    fullLabels[i] = spec.longText().aggregate().of(fullChunks).labelIndex();
+                    stats.audited(fullLabels[i] == predictions[i].labelIndex(), layers);
                 }
             }
             return fullLabels;
@@ -153,7 +185,8 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
 
         /**
          * Runs a window's batches through one pass of the engine; if the pass fails, each batch alone, and if a
-         * batch fails as a whole, each of its rows alone, so one bad row cannot take others down. When
+         * batch fails as a whole, each of its rows alone, so one bad row cannot take others down (the engine's
+         * rows are the window's chunks: one per input row unless long texts are chunked). When
          * every row fails alone as well, the failure is not the rows' (a broken engine, a lost or asserted
          * device, memory that never frees): recording it as each row's error would pass off an unscored batch
          * as scored, so it fails the task instead and Spark retries it. A batch of one row cannot tell the two
@@ -210,12 +243,12 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             return predictions;
         }
 
-        private TokenizedText tokenize(Row row) {
-            return spec.encode(model.tokenizer(), row.getAs("text"), row.getAs("text_b"));
+        private List<TokenizedText> tokenize(Row row) {
+            return spec.chunks(model.tokenizer(), row.getAs("text"), row.getAs("text_b"));
         }
 
         /** @param fullLabel the full model's label index for an audited row, else -1 */
-        private Row predictionRow(Row in, Prediction p, String error, int fullLabel) {
+        private Row predictionRow(Row in, ChunkedPrediction p, String error, int fullLabel) {
             NamedRow prediction = new NamedRow(predictions)
                     .set("run_id", spec.runId())
                     .set("id", in.getAs("id"))
@@ -227,12 +260,14 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 stats.failed();
                 prediction.set("error", error == null ? "not scored" : error);
             } else {
-                stats.scored(p.numTokens(), p.exitLayer(), p.layersComputed());
+                Prediction decider = p.decider();
+                stats.scored(p.numTokens(), decider.exitLayer(), p.layersComputed(), p.numChunks());
                 float[] probabilities = p.probabilities();
                 prediction.set("label", spec.labels().get(p.labelIndex())).set("label_index", p.labelIndex())
                         .set("confidence", probabilities[p.labelIndex()]).set("probabilities", probabilities)
-                        .set("entropy", p.entropy()).set("exit_layer", p.exitLayer())
+                        .set("entropy", decider.entropy()).set("exit_layer", decider.exitLayer())
                         .set("num_tokens", p.numTokens()).set("truncated", p.truncated())
+                        .set("num_chunks", p.numChunks()).set("layers_computed", p.layersComputed())
                         .set("audit_label", fullLabel < 0 ? null : spec.labels().get(fullLabel));
             }
             if (!spec.passThrough().isEmpty()) {

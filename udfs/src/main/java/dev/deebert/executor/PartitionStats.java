@@ -8,7 +8,10 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 
-/** What one partition cost: rows, tokens, layers computed against the full model, and time. */
+/**
+ * What one partition cost: rows, tokens, layers computed against the full model, and time. Tokens and layers
+ * count every chunk of a row.
+ */
 final class PartitionStats {
     private final ScoringSpec spec;
     private final long startNanos = System.nanoTime();
@@ -17,6 +20,7 @@ final class PartitionStats {
     private long rowsFailed;
     private long tokens;
     private long layersComputed;
+    private long chunks;
     private long tokenizeNanos;
     private long modelNanos;
     private long auditRows;
@@ -29,10 +33,15 @@ final class PartitionStats {
         this.exitHistogram = new long[spec.numLayers()];
     }
 
-    void scored(int numTokens, int exitLayer, int layers) {
+    /**
+     * A row scored: its tokens and layers summed over its chunks, the exit layer of the chunk that decided
+     * (the histogram counts rows).
+     */
+    void scored(int numTokens, int exitLayer, int layers, int numChunks) {
         rows++;
         tokens += numTokens;
         layersComputed += layers;
+        chunks += numChunks;
         exitHistogram[exitLayer - 1]++;
     }
 
@@ -63,8 +72,8 @@ final class PartitionStats {
     /** The stats row (a {@link Catalog#PARTITION_STATS} row). */
     Row toRow(TaskContext task, String device) {
         long wallMs = (System.nanoTime() - startNanos) / 1_000_000;
-        long scoredRows = rows - rowsFailed;
-        long layersFull = scoredRows * spec.numLayers();
+        // every chunk could have run every layer
+        long layersFull = chunks * spec.numLayers();
         return new NamedRow(Catalog.PARTITION_STATS.schema())
                 .set("run_id", spec.runId()).set("partition_id", task.partitionId())
                 .set("task_attempt", task.attemptNumber()).set("rows", rows).set("rows_failed", rowsFailed)

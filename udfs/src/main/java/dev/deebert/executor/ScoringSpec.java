@@ -3,6 +3,7 @@ package dev.deebert.executor;
 import dev.deebert.model.Batching;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ExitPolicy;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Precision;
 import dev.deebert.model.TokenizedText;
 import java.io.Serializable;
@@ -26,12 +27,14 @@ import java.util.stream.IntStream;
  * @param precision fp32 or bf16
  * @param batching how a window's batches share the layers as rows exit
  * @param batchSize rows per forward pass
- * @param maxSeqLen tokens per row, special tokens included
+ * @param maxSeqLen tokens per row (per chunk), special tokens included
+ * @param longText truncation, or chunks of long texts that go through early exit like rows
  * @param passThrough input columns copied unchanged to the predictions (after the fixed columns)
  */
 public record ScoringSpec(String runId, String modelDir, String modelSha256, int numLayers, List<String> labels,
                           ExitPolicy policy, double threshold, Precision precision, Batching batching,
-                          int batchSize, int maxSeqLen, List<String> passThrough) implements Serializable {
+                          int batchSize, int maxSeqLen, LongText longText, List<String> passThrough)
+        implements Serializable {
 
     /**
      * The largest {@code --batch-size}: a task reads {@link #windowRows} rows ahead, so a larger batch would
@@ -51,12 +54,12 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
         }
     }
 
-    /** A builder: every field named, passThrough empty unless set. */
+    /** A builder: every field named, longText truncation and passThrough empty unless set. */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Names the twelve fields at the call site; {@link #build} checks them all in one place. */
+    /** Names the thirteen fields at the call site; {@link #build} checks them all in one place. */
     public static final class Builder {
         private String runId;
         private String modelDir;
@@ -69,6 +72,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
         private Batching batching;
         private int batchSize;
         private int maxSeqLen;
+        private LongText longText = LongText.TRUNCATE;
         private List<String> passThrough = List.of();
 
         private Builder() {}
@@ -128,6 +132,11 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
             return this;
         }
 
+        public Builder longText(LongText longText) {
+            this.longText = longText;
+            return this;
+        }
+
         public Builder passThrough(List<String> passThrough) {
             this.passThrough = passThrough;
             return this;
@@ -142,6 +151,7 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
             Objects.requireNonNull(policy, "policy");
             Objects.requireNonNull(precision, "precision");
             Objects.requireNonNull(batching, "batching");
+            Objects.requireNonNull(longText, "longText");
             Objects.requireNonNull(passThrough, "passThrough");
             if (numLayers < 1 || labels.isEmpty()) {
                 throw new IllegalArgumentException("a model of " + numLayers + " layers and " + labels.size()
@@ -149,14 +159,15 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
             }
             checkBatchSize(batchSize);
             return new ScoringSpec(runId, modelDir, modelSha256, numLayers, List.copyOf(labels), policy, threshold,
-                    precision, batching, batchSize, maxSeqLen, List.copyOf(passThrough));
+                    precision, batching, batchSize, maxSeqLen, longText, List.copyOf(passThrough));
         }
     }
 
-    /** Texts are cut to this many characters before tokenizing: far beyond what maxSeqLen tokens can hold,
-     *  and it keeps a megabyte-long row from costing megabytes of tokenizer work. */
+    /** Texts are cut to this many characters before tokenizing: far beyond what maxSeqLen tokens (in each of
+     *  the most chunks scored) can hold, and it keeps a megabyte-long row from costing megabytes of tokenizer
+     *  work. */
     public int maxChars() {
-        return maxSeqLen * 64;
+        return maxSeqLen * 64 * longText.maxChunks();
     }
 
     /** Rows read ahead, tokenized and sorted by length before batching: larger windows cut more padding. */
@@ -172,6 +183,24 @@ public record ScoringSpec(String runId, String modelDir, String modelSha256, int
         boolean cut = tooLong(text) || tooLong(textB);
         TokenizedText tokens = tokenizer.encode(cut(text), cut(textB));
         return cut ? new TokenizedText(tokens.ids(), tokens.typeIds(), true) : tokens;
+    }
+
+    /**
+     * Tokenizes a row into the chunks scoring runs through the engine: the one {@link #encode} makes unless
+     * {@link #longText} chunks, and then chunks of the text, cut to {@link #maxChars} first (a cut row counts
+     * as truncated). Chunks split the first text only, so a row with a second one is refused (the driver
+     * refuses such runs before they start).
+     */
+    public List<TokenizedText> chunks(DeeBertTokenizer tokenizer, String text, String textB) {
+        if (!longText.chunked()) {
+            return List.of(encode(tokenizer, text, textB));
+        }
+        if (textB != null) {
+            throw new IllegalArgumentException("--long-text chunk scores single texts, but this row has a text_b");
+        }
+        List<TokenizedText> chunks = tokenizer.chunks(cut(text), longText.chunkOverlap(), longText.maxChunks());
+        return tooLong(text) ? chunks.stream().map(c -> new TokenizedText(c.ids(), c.typeIds(), true)).toList()
+                : chunks;
     }
 
     /** Positions of the tokenized rows (nulls skipped), sorted by token count and cut every batchSize rows. */

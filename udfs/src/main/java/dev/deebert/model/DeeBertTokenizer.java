@@ -5,14 +5,28 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Hugging Face tokenization of one text (or a pair), special tokens added, cut to a maximum length. */
+/**
+ * Hugging Face tokenization of one text (or a pair), special tokens added, cut to a maximum length; or of one
+ * text into chunks of that length.
+ */
 public final class DeeBertTokenizer implements AutoCloseable {
+    private final Path tokenizerJson;
     private final HuggingFaceTokenizer tokenizer;
     private final int maxSeqLen;
+    /**
+     * The stride is a setting of a Hugging Face tokenizer, not of a call, so each overlap has a tokenizer of its
+     * own, built on first use (a run uses one).
+     */
+    private final Map<Integer, HuggingFaceTokenizer> chunkersByOverlap = new ConcurrentHashMap<>();
 
-    private DeeBertTokenizer(HuggingFaceTokenizer tokenizer, int maxSeqLen) {
+    private DeeBertTokenizer(Path tokenizerJson, HuggingFaceTokenizer tokenizer, int maxSeqLen) {
+        this.tokenizerJson = tokenizerJson;
         this.tokenizer = tokenizer;
         this.maxSeqLen = maxSeqLen;
     }
@@ -21,13 +35,19 @@ public final class DeeBertTokenizer implements AutoCloseable {
         if (maxSeqLen < 2) {
             throw new IllegalArgumentException("max sequence length must be at least 2, got " + maxSeqLen);
         }
+        return new DeeBertTokenizer(tokenizerJson, open(tokenizerJson, maxSeqLen, Map.of()), maxSeqLen);
+    }
+
+    private static HuggingFaceTokenizer open(Path tokenizerJson, int maxSeqLen, Map<String, String> more) {
+        Map<String, String> options = new HashMap<>(Map.of(
+                "addSpecialTokens", "true",
+                "truncation", "longest_first",
+                "padding", "false",
+                "maxLength", Integer.toString(maxSeqLen),
+                "modelMaxLength", Integer.toString(maxSeqLen)));
+        options.putAll(more);
         try {
-            return new DeeBertTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
-                    "addSpecialTokens", "true",
-                    "truncation", "longest_first",
-                    "padding", "false",
-                    "maxLength", Integer.toString(maxSeqLen),
-                    "modelMaxLength", Integer.toString(maxSeqLen))), maxSeqLen);
+            return HuggingFaceTokenizer.newInstance(tokenizerJson, options);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
@@ -37,6 +57,30 @@ public final class DeeBertTokenizer implements AutoCloseable {
 
     public int maxSeqLen() {
         return maxSeqLen;
+    }
+
+    /** Tokens the model's template adds to a single text ([CLS] and [SEP] for BERT, <s> and </s> for RoBERTa). */
+    public int specialTokens() {
+        return tokenizer.encode("").getIds().length;
+    }
+
+    /**
+     * Tokenizes {@code text} into chunks of at most {@link #maxSeqLen} tokens, each with the template's special
+     * tokens, consecutive chunks sharing {@code overlap} tokens: the tokenizer's own overflow with that stride.
+     * At most {@code maxChunks}, in text order; when the text needs more, each is marked truncated.
+     */
+    public List<TokenizedText> chunks(String text, int overlap, int maxChunks) {
+        if (text == null) {
+            throw new IllegalArgumentException("text is null");
+        }
+        HuggingFaceTokenizer chunker = chunkersByOverlap.computeIfAbsent(overlap, stride -> open(tokenizerJson,
+                maxSeqLen, Map.of("stride", Integer.toString(stride), "withOverflowingTokens", "true")));
+        Encoding first = chunker.encode(wellFormed(text), true, true);
+        List<Encoding> all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(first.getOverflowing()));
+        boolean truncated = all.size() > maxChunks;
+        return all.stream().limit(maxChunks)
+                .map(chunk -> new TokenizedText(chunk.getIds(), chunk.getTypeIds(), truncated)).toList();
     }
 
     /** Tokenizes {@code text}, paired with {@code textB} when it is not null. */
@@ -79,5 +123,6 @@ public final class DeeBertTokenizer implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
+        chunkersByOverlap.values().forEach(HuggingFaceTokenizer::close);
     }
 }

@@ -71,6 +71,15 @@ public final class Catalog {
      */
     private static final StructType SWEEP_AGREEMENT = new StructType().add("agreement", DoubleType, true);
 
+    /**
+     * What a row cost when its text may be scored in chunks ({@code --long-text chunk}): chunks scored and encoder
+     * layers run, summed over them (1 and the exit layer for truncation). Added after the first predictions
+     * were written.
+     */
+    private static final StructType CHUNKS = new StructType()
+            .add("num_chunks", IntegerType, true)
+            .add("layers_computed", IntegerType, true);
+
     /** How a sweep batched its rows, which calibrate records with its operating points; added with {@link #SERVING}. */
     private static final StructType SWEEP_BATCHING = new StructType().add("batch_size", IntegerType, true);
 
@@ -94,8 +103,8 @@ public final class Catalog {
             .add("truncated", BooleanType, true)
             .add("error", StringType, true)
             .add("model_sha256", StringType, false)
-            .add("threshold", DoubleType, false), SERVING, FEED, AUDIT_LABEL), List.of("run_id"),
-            followedBy(SERVING, FEED, AUDIT_LABEL));
+            .add("threshold", DoubleType, false), SERVING, FEED, AUDIT_LABEL, CHUNKS), List.of("run_id"),
+            followedBy(SERVING, FEED, AUDIT_LABEL, CHUNKS));
 
     /** What one task's partition cost. */
     public static final Table PARTITION_STATS = new Table("partition_stats", followedBy(new StructType()

@@ -4,8 +4,10 @@ import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
 import dev.deebert.job.options.EngineOptions;
 import dev.deebert.job.options.InputOptions;
+import dev.deebert.job.options.LongTextOptions;
 import dev.deebert.job.options.ModelOption;
 import dev.deebert.job.options.OutputOptions;
+import dev.deebert.model.LongText;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import java.nio.file.Path;
@@ -98,6 +100,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     EngineOptions.MaxSeqLen maxSeqLen;
 
+    @Mixin
+    LongTextOptions longText;
+
     @Option(names = "--max-failed-fraction", defaultValue = "0.001", description = "Largest share of rows that may"
             + " get an error instead of a prediction (null text, a row the model fails on); a run, or an incremental"
             + " micro-batch, with more fails and writes none of its predictions (default: ${DEFAULT-VALUE}).")
@@ -119,12 +124,13 @@ public final class ScoreCommand implements Callable<Integer> {
         SparkSession spark = Sessions.getOrCreate("deebert score");
         Precision chosen = precision.forTasksOf(spark);
         int seqLen = maxSeqLen.of(dir);
-        Threshold point = threshold(dir, chosen, seqLen);
+        LongText longTexts = longText.longText();
+        Threshold point = threshold(dir, chosen, seqLen, longTexts);
         ScoreRequest request = new ScoreRequest(dir, rows.table().path(), rows.table().format(),
                 rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
                 point.value(), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
                 batching.forTasksOf(spark), partitions, seqLen, maxFailedFraction, incremental(),
-                new ScoreRequest.Audit(auditFraction, auditMinRows, point.agreement()));
+                new ScoreRequest.Audit(auditFraction, auditMinRows, point.agreement()), longTexts);
         ScoreSummary summary = new ScoreJob(spark).run(request);
         summary.print(spec.commandLine().getOut());
         return 0;
@@ -135,9 +141,10 @@ public final class ScoreCommand implements Callable<Integer> {
 
     /**
      * The threshold asked for: a number as given, else an operating point calibrated for this very model,
-     * precision and length (the full model with --allow-uncalibrated when there is none).
+     * precision and length (the full model with --allow-uncalibrated when there is none). Sweeps trace
+     * truncated rows, so with chunks a calibrated point holds per chunk, and the run says so.
      */
-    private Threshold threshold(ModelDirectory dir, Precision chosen, int seqLen) {
+    private Threshold threshold(ModelDirectory dir, Precision chosen, int seqLen, LongText longTexts) {
         if (threshold != null && !"auto".equals(threshold)) {
             if (operatingPoint != null) {
                 throw new IllegalArgumentException("give --threshold S or --operating-point D, not both");
@@ -151,6 +158,11 @@ public final class ScoreCommand implements Callable<Integer> {
         try {
             OperatingPoints.Calibrated points = OperatingPoints.lookup(dir.dir(), dir.weightsSha256(), chosen, seqLen);
             OperatingPoints.Point point = points.pointFor(operatingPoint);
+            if (longTexts.chunked()) {
+                spec.commandLine().getErr().println("deebert score: S=" + point.threshold() + " was calibrated on"
+                        + " truncated rows: each chunk exits as such a row would, but the accuracy and audit agreement"
+                        + " of rows aggregated from chunks are not what calibrate measured (README, Long texts)");
+            }
             return new Threshold(point.threshold(), point.agreement());
         } catch (OperatingPoints.Uncalibrated e) {
             if (!allowUncalibrated) {

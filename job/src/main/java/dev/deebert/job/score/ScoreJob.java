@@ -69,9 +69,10 @@ public final class ScoreJob {
                 .modelSha256(model.weightsSha256()).numLayers(config.numHiddenLayers()).labels(config.labelNames())
                 .policy(ExitPolicy.uniform(request.threshold(), config.numHiddenLayers()))
                 .threshold(request.threshold()).precision(request.precision()).batching(request.batching())
-                .batchSize(request.batchSize())
-                .maxSeqLen(request.maxSeqLen()).passThrough(request.keepCols()).build();
+                .batchSize(request.batchSize()).maxSeqLen(request.maxSeqLen()).longText(request.longText())
+                .passThrough(request.keepCols()).build();
         model.checkMaxSeqLen(request.maxSeqLen());
+        request.longText().checkFits(model, request.maxSeqLen());
 
         DeltaTables tables = new DeltaTables(spark, request.output());
         // An input of no rows writes no predictions and has no columns to give them.
@@ -207,6 +208,12 @@ public final class ScoreJob {
         options.put("batching", request.batching().toString());
         options.put("partitions", request.partitions());
         options.put("max_seq_len", request.maxSeqLen());
+        options.put("long_text", request.longText().mode().toString());
+        if (request.longText().chunked()) {
+            options.put("chunk_overlap", request.longText().chunkOverlap());
+            options.put("max_chunks", request.longText().maxChunks());
+            options.put("chunk_aggregate", request.longText().aggregate().toString());
+        }
         if (request.isIncremental()) {
             options.put("checkpoint", IncrementalScoring.checkpoint(request));
             options.put("rescore_model_change", request.incremental().rescoreModelChange());

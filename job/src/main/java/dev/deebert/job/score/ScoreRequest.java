@@ -4,6 +4,7 @@ import dev.deebert.job.InputFormat;
 import dev.deebert.job.RunIds;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Batching;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.ScoringSpec;
 import java.nio.file.Files;
@@ -27,11 +28,13 @@ import java.util.List;
  * @param incremental how to score only what is new since the last run, or null for a batch run over the
  *     whole input
  * @param audit which rows to score at full depth as well, and what agreement to expect
+ * @param longText truncation, or chunks of single texts (not of pairs: which of two texts to chunk, and what
+ *     the other should be beside each chunk, has no answer that fits every pair task)
  */
 public record ScoreRequest(ModelDirectory model, Path input, InputFormat format, String idCol, String textCol,
                            String textBCol, List<String> keepCols, Path output, double threshold, String runId,
                            int batchSize, Precision precision, Batching batching, int partitions, int maxSeqLen,
-                           double maxFailedFraction, Incremental incremental, Audit audit) {
+                           double maxFailedFraction, Incremental incremental, Audit audit, LongText longText) {
     /**
      * The run's label-free check of its early exit ({@link AuditSample}).
      *
@@ -95,6 +98,10 @@ public record ScoreRequest(ModelDirectory model, Path input, InputFormat format,
         if (incremental != null && !Files.isDirectory(input)) {
             throw new IllegalArgumentException("--incremental picks up new files of a directory (or new versions of a"
                     + " Delta table), but --input " + input + " is a single file");
+        }
+        if (longText.chunked() && textBCol != null) {
+            throw new IllegalArgumentException("--long-text chunk splits single texts; pairs (--text-b-col "
+                    + textBCol + ") are scored with truncation");
         }
         keepCols = List.copyOf(keepCols);
     }

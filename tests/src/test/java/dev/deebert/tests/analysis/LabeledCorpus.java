@@ -7,6 +7,7 @@ import dev.deebert.job.analysis.SweepRequest;
 import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
@@ -106,7 +107,8 @@ final class LabeledCorpus {
         if (!Files.exists(out.resolve("runs"))) {
             new ScoreJob(SparkTestSession.get()).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), data(),
                     InputFormat.JSON, "doc", "text", null, List.of(), out, SCORE_THRESHOLD, SCORE_RUN, 8, Precision.FP32, Batching.COMPACTION,
-                    3, MAX_SEQ_LEN, 0.001, null, ScoreRequest.Audit.NONE));
+                    3, MAX_SEQ_LEN, 0.001, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE));
         }
         return out;
     }

@@ -12,6 +12,7 @@ import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.ml.DeeBertClassifier;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.tests.Fixtures;
@@ -79,14 +80,16 @@ class DeeBertClassifierTest {
         List<String> columns = Arrays.asList(scored.columns());
         assertEquals(List.of("doc", "label", "source", "text", "chars", "deebert_label", "deebert_label_index",
                 "deebert_confidence", "deebert_probabilities", "deebert_entropy", "deebert_exit_layer",
-                "deebert_num_tokens", "deebert_truncated", "deebert_error"), columns);
+                "deebert_num_tokens", "deebert_truncated", "deebert_error", "deebert_num_chunks",
+                "deebert_layers_computed"), columns);
         assertEquals(scored.schema(), classifier().transformSchema(
                 rows.selectExpr("*", "length(text) AS chars").schema()));
 
         Path out = tmp.resolve("score");
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input,
                 InputFormat.JSON, "doc", "text", null, List.of(), out, THRESHOLD, "score", 16, Precision.FP32,
-                Batching.COMPACTION, 3, 24, 0.001, null, ScoreRequest.Audit.NONE));
+                Batching.COMPACTION, 3, 24, 0.001, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE));
         Map<String, Row> byScore = spark.read().format("delta").load(out.resolve("predictions").toString())
                 .collectAsList().stream().collect(Collectors.toMap(r -> r.<String>getAs("id"), Function.identity()));
 
@@ -103,6 +106,7 @@ class DeeBertClassifierTest {
             assertEquals(expected.<Integer>getAs("exit_layer"), row.<Integer>getAs("deebert_exit_layer"));
             assertEquals(expected.<Integer>getAs("num_tokens"), row.<Integer>getAs("deebert_num_tokens"));
             assertEquals(expected.<Boolean>getAs("truncated"), row.<Boolean>getAs("deebert_truncated"));
+            assertEquals(expected.<Integer>getAs("layers_computed"), row.<Integer>getAs("deebert_layers_computed"));
             assertEquals(expected.<Double>getAs("entropy"), row.<Double>getAs("deebert_entropy"), 1e-5);
             assertEquals(expected.<Float>getAs("confidence"), row.<Float>getAs("deebert_confidence"), 1e-5);
             assertNull(row.<String>getAs("deebert_error"));

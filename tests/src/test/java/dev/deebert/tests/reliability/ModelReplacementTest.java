@@ -16,6 +16,7 @@ import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.model.ServingContract;
@@ -251,7 +252,8 @@ class ModelReplacementTest {
 
     private static ScoreRequest request(Path model, Path input, Path out, String runId) {
         return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of(), out, 0.5,
-                runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null, ScoreRequest.Audit.NONE);
+                runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE);
     }
 
     private static String messages(Throwable failure) {

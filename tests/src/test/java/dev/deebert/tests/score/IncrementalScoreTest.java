@@ -18,6 +18,7 @@ import dev.deebert.job.score.IncrementalScoring;
 import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.model.SafeTensorsFile;
@@ -130,7 +131,8 @@ class IncrementalScoreTest {
                                         boolean rescore, int maxFilesPerTrigger) {
         return new ScoreRequest(ModelDirectory.open(model), input, InputFormat.guess(input), "doc", "text", null, List.of("source"), out,
                 0.0, runId, 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001,
-                new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger), ScoreRequest.Audit.NONE);
+                new ScoreRequest.Incremental(checkpoint, rescore, maxFilesPerTrigger), ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE);
     }
 
     private static void run(Path input, Path out, String runId) {

@@ -14,6 +14,7 @@ import dev.deebert.job.score.ScoreJob;
 import dev.deebert.job.score.ScoreRequest;
 import dev.deebert.job.score.ScoreSummary;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.LongText;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import dev.deebert.executor.PartitionScorer;
@@ -71,7 +72,8 @@ class ScoreJobTest {
     private static ScoreRequest request(Path input, Path output, double threshold, String runId, String idCol,
                                         double maxFailedFraction) {
         return new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input, InputFormat.guess(input), idCol, "text", null,
-                List.of("source"), output, threshold, runId, 16, Precision.FP32, Batching.COMPACTION, 3, 24, maxFailedFraction, null, ScoreRequest.Audit.NONE);
+                List.of("source"), output, threshold, runId, 16, Precision.FP32, Batching.COMPACTION, 3, 24, maxFailedFraction, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE);
     }
 
     private static Dataset<Row> table(Path root, String name) {
@@ -92,6 +94,8 @@ class ScoreJobTest {
         assertEquals(ROWS, predictions.filter(col("source").isin("even", "odd")).count(), "pass-through column");
         assertEquals(ROWS, predictions.filter(col("max_seq_len").equalTo(24).and(col("precision").equalTo("fp32")))
                 .count(), "each row says how it was computed");
+        assertEquals(ROWS, predictions.filter(col("num_chunks").equalTo(1)
+                .and(col("layers_computed").equalTo(col("exit_layer")))).count(), "truncation: a row is one chunk");
 
         Dataset<Row> stats = table(out, "partition_stats");
         assertEquals(3, stats.count(), "one stats row per partition");
@@ -123,7 +127,8 @@ class ScoreJobTest {
         for (Batching batching : Batching.values()) {
             new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), corpus,
                     InputFormat.JSON, "doc", "text", null, List.of(), out, 0.95, batching.toString(), 7,
-                    Precision.FP32, batching, 2, 24, 0.001, null, ScoreRequest.Audit.NONE));
+                    Precision.FP32, batching, 2, 24, 0.001, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE));
             Map<String, Row> rows = new LinkedHashMap<>();
             table(out, "predictions").filter(col("run_id").equalTo(batching.toString())).collectAsList()
                     .forEach(r -> rows.put(r.getAs("id"), r));
@@ -222,7 +227,8 @@ class ScoreJobTest {
         Path out = tmp.resolve("ids");
         new ScoreJob(spark).run(request(corpus, out, 0.5, "a", null));
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), corpus, InputFormat.JSON, null, "text",
-                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, Batching.COMPACTION, 5, 24, 0.001, null, ScoreRequest.Audit.NONE));
+                null, List.of("source"), out, 0.5, "b", 7, Precision.FP32, Batching.COMPACTION, 5, 24, 0.001, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE));
         Dataset<Row> a = table(out, "predictions").filter(col("run_id").equalTo("a")).select("id");
         Dataset<Row> b = table(out, "predictions").filter(col("run_id").equalTo("b")).select("id");
         assertEquals(ROWS, a.distinct().count());
@@ -243,7 +249,8 @@ class ScoreJobTest {
         Files.write(input, lines, StandardCharsets.UTF_8);
         Path out = tmp.resolve("labeled");
         new ScoreJob(spark).run(new ScoreRequest(ModelDirectory.open(Fixtures.golden("bert")), input, InputFormat.JSON, "doc", "text", null,
-                List.of("label", "text"), out, 0.5, "kept", 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null, ScoreRequest.Audit.NONE));
+                List.of("label", "text"), out, 0.5, "kept", 16, Precision.FP32, Batching.COMPACTION, 2, 24, 0.001, null, ScoreRequest.Audit.NONE,
+                LongText.TRUNCATE));
         Dataset<Row> predictions = table(out, "predictions");
         assertEquals(20, predictions.filter(col("text").equalTo(functions.concat(functions.lit("good value "),
                 functions.substring(col("id"), 2, 3)))).count());
