@@ -2,6 +2,7 @@ package dev.deebert.job.analysis;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Font;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -9,18 +10,31 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYPointerAnnotation;
+import org.jfree.chart.axis.Axis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.SeriesRenderingOrder;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.chart.util.ShapeUtils;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.data.xy.YIntervalSeries;
+import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /** The report's charts, drawn headless with JFreeChart and encoded as PNG. */
 final class Charts {
     static final int WIDTH = 900;
     static final int HEIGHT = 480;
+
+    /** Larger than JFreeChart's 12/10 pt: the images are read at their own size, beside 16 px body text. */
+    private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
+    private static final Font TICK_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
 
     static {
         // No display on a cluster driver: AWT must never look for one.
@@ -29,36 +43,122 @@ final class Charts {
 
     private Charts() {}
 
-    /** A series of (x, y) points drawn as a line with markers. */
-    record Series(String name, List<double[]> points) {}
+    /** How a series is drawn: the data as lines with markers or as markers alone; a reference as a dashed line. */
+    enum Style { LINE, POINTS, REFERENCE }
 
-    static JFreeChart lines(String title, String xLabel, String yLabel, List<Series> series) {
-        return lines(title, xLabel, yLabel, series, false);
+    /** A series of (x, y) points. */
+    record Series(String name, List<double[]> points, Style style) {
+        Series(String name, List<double[]> points) {
+            this(name, points, Style.LINE);
+        }
     }
 
-    /** @param layersOnX whether x is a layer number (ticks on whole numbers only) */
-    static JFreeChart lines(String title, String xLabel, String yLabel, List<Series> series, boolean layersOnX) {
+    /** A point to point out, labelled on the chart (a chosen operating point). */
+    record Mark(String label, double x, double y) {}
+
+    /**
+     * Lines of {@code series}, and {@code marks} drawn over them as one more series named {@code marksName}
+     * (large black diamonds, each with its label).
+     *
+     * @param layersOnX whether x is a layer number (ticks on whole numbers only)
+     */
+    static JFreeChart lines(String title, String xLabel, String yLabel, List<Series> series, boolean layersOnX,
+                            String marksName, List<Mark> marks) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Series s : series) {
             XYSeries xy = new XYSeries(s.name(), false, true);
             s.points().forEach(p -> xy.add(p[0], p[1]));
             data.addSeries(xy);
         }
+        XYSeries marked = new XYSeries(marksName, false, true);
+        marks.forEach(m -> marked.add(m.x(), m.y()));
+        if (!marks.isEmpty()) {
+            data.addSeries(marked);
+        }
         JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL,
                 true, false, false);
         XYPlot plot = chart.getXYPlot();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < series.size(); i++) {
-            renderer.setSeriesStroke(i, new BasicStroke(2f));
+            Style style = series.get(i).style();
+            renderer.setSeriesLinesVisible(i, style != Style.POINTS);
+            renderer.setSeriesShapesVisible(i, style != Style.REFERENCE);
+            // Hollow, so that points that coincide with a line's markers (a run and the sweep of its rows) show both.
+            if (style == Style.POINTS) {
+                renderer.setSeriesShapesFilled(i, false);
+                renderer.setSeriesShape(i, ShapeUtils.createUpTriangle(6f));
+            }
+            if (style == Style.REFERENCE) {
+                renderer.setSeriesPaint(i, Color.GRAY);
+                renderer.setSeriesStroke(i, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                        new float[] {6f, 4f}, 0f));
+            } else {
+                renderer.setSeriesStroke(i, new BasicStroke(2f));
+            }
+        }
+        if (!marks.isEmpty()) {
+            int m = series.size();
+            renderer.setSeriesLinesVisible(m, false);
+            renderer.setSeriesPaint(m, Color.BLACK);
+            renderer.setSeriesShape(m, ShapeUtils.createDiamond(7f));
+            for (int i = 0; i < marks.size(); i++) {
+                // Below and left of the point, where a quality curve that falls to the right leaves room; each
+                // label further out than the one before, so that neighbouring points' labels do not overlap.
+                Mark mark = marks.get(i);
+                XYPointerAnnotation label = new XYPointerAnnotation(mark.label(), mark.x(), mark.y(),
+                        3 * Math.PI / 4);
+                label.setFont(TICK_FONT);
+                label.setTextAnchor(TextAnchor.TOP_RIGHT);
+                label.setBaseRadius(30 + 35 * i);
+                plot.addAnnotation(label);
+            }
         }
         plot.setRenderer(renderer);
+        plot.setSeriesRenderingOrder(SeriesRenderingOrder.FORWARD);
         if (layersOnX) {
             ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         }
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        return styled(chart);
+    }
+
+    static JFreeChart lines(String title, String xLabel, String yLabel, List<Series> series, boolean layersOnX) {
+        return lines(title, xLabel, yLabel, series, layersOnX, "", List.of());
+    }
+
+    /** {@code chart} with x from 0 to 100: a share in percent, read against its whole range. */
+    static JFreeChart percentOnX(JFreeChart chart) {
+        chart.getXYPlot().getDomainAxis().setRange(0, 100);
         return chart;
+    }
+
+    /** {@code chart} with y from 0: a time or count, read against nothing spent. */
+    static JFreeChart fromZeroOnY(JFreeChart chart) {
+        ((NumberAxis) chart.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(true);
+        return chart;
+    }
+
+    /** One value per category with its interval drawn as an error bar ({@code [value, low, high]}). */
+    static JFreeChart intervals(String title, String categoryLabel, String valueLabel, String seriesName,
+                                Map<String, double[]> values) {
+        YIntervalSeries series = new YIntervalSeries(seriesName);
+        int x = 0;
+        for (double[] v : values.values()) {
+            series.add(x++, v[0], v[1], v[2]);
+        }
+        YIntervalSeriesCollection data = new YIntervalSeriesCollection();
+        data.addSeries(series);
+        XYErrorRenderer renderer = new XYErrorRenderer();
+        renderer.setDrawXError(false);
+        renderer.setSeriesLinesVisible(0, false);
+        renderer.setSeriesShape(0, ShapeUtils.createDiamond(5f));
+        renderer.setErrorStroke(new BasicStroke(2f));
+        renderer.setCapLength(10);
+        NumberAxis range = new NumberAxis(valueLabel);
+        range.setAutoRangeIncludesZero(false);
+        XYPlot plot = new XYPlot(data, new SymbolAxis(categoryLabel, values.keySet().toArray(String[]::new)), range,
+                renderer);
+        return styled(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true));
     }
 
     /** Bars per category, one bar per series in each, stacked. {@code values}: series -> category -> value. */
@@ -70,7 +170,7 @@ final class Charts {
                 PlotOrientation.VERTICAL, true, false, false);
         chart.getCategoryPlot().setBackgroundPaint(Color.WHITE);
         chart.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
-        return chart;
+        return readable(chart, chart.getCategoryPlot().getDomainAxis(), chart.getCategoryPlot().getRangeAxis());
     }
 
     static byte[] png(JFreeChart chart) {
@@ -79,5 +179,22 @@ final class Charts {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static JFreeChart styled(JFreeChart chart) {
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        return readable(chart, plot.getDomainAxis(), plot.getRangeAxis());
+    }
+
+    private static JFreeChart readable(JFreeChart chart, Axis... axes) {
+        for (Axis axis : axes) {
+            axis.setLabelFont(LABEL_FONT);
+            axis.setTickLabelFont(TICK_FONT);
+        }
+        chart.getLegend().setItemFont(TICK_FONT);
+        return chart;
     }
 }

@@ -1,180 +1,455 @@
 package dev.deebert.job.analysis;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.posexplode;
 import static org.apache.spark.sql.functions.round;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.when;
 
 import dev.deebert.job.DeltaTables;
 import dev.deebert.job.RunIds;
 import dev.deebert.tables.Catalog;
 import dev.deebert.tables.Table;
-
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
 
 /**
- * The report of an output root: for sweeps the paper's figures 2-4 and their tables; for scoring runs
- * what they cost per partition, per run and per day. Tables absent from the root are left out.
+ * The report of a scoring root and of the sweep roots beside it, in the order a reader asks: what each threshold
+ * costs in quality (the calibration curves, the paper's figures 2-4, with the operating points calibrate chose
+ * marked), whether the saving is real (expected against measured), what the scoring runs cost, and whether their
+ * early exits agreed with the full model (the audit). Each section says what it lacks when its tables are absent.
  */
 public final class Report {
-    private final SparkSession spark;
-    private final DeltaTables tables;
+    /**
+     * The runs table's audit of a run (issue 16: score scores a sample at full depth too): rows audited, the share
+     * whose early-exit label equals the full model's, and its 95% interval, as fractions. Runs tables without these
+     * columns have no audit to show.
+     */
+    static final List<String> AUDIT_COLUMNS = List.of("audit_rows", "audit_agreement", "audit_low", "audit_high");
+
+    /** Scoring runs drawn in the exit-share chart: the latest, so that the chart of a long schedule stays legible. */
+    static final int EXIT_RUNS_DRAWN = 8;
+
+    private final DeltaTables scoring;
+    private final List<DeltaTables> sweepRoots;
+    private final List<Path> sweepInputs;
     private final List<String> runIds;
 
-    /** @param runIds runs to report on; empty for all */
-    public Report(SparkSession spark, Path root, List<String> runIds) {
-        this.spark = spark;
-        this.tables = new DeltaTables(spark, root);
-        this.runIds = List.copyOf(runIds);
+    /**
+     * @param output the root of the scoring runs, which may hold sweeps too
+     * @param sweepInputs roots of further sweeps (sweep's --output)
+     * @param runIds runs, scoring and sweep, to report on; empty for all
+     */
+    public Report(SparkSession spark, Path output, List<Path> sweepInputs, List<String> runIds) {
         runIds.forEach(RunIds::check);
+        this.scoring = new DeltaTables(spark, output);
+        this.sweepInputs = List.copyOf(sweepInputs);
+        this.sweepRoots = Stream.concat(Stream.of(output), sweepInputs.stream())
+                .map(p -> p.toAbsolutePath().normalize()).distinct().map(p -> new DeltaTables(spark, p)).toList();
+        this.runIds = List.copyOf(runIds);
     }
 
     public String html() {
-        Html html = new Html("DeeBERT report: " + tables.root());
-        html.paragraph("Generated " + Instant.now() + (runIds.isEmpty() ? "" : " for runs " + runIds) + ".");
-        boolean any = false;
-        if (tables.exists(Catalog.SWEEP)) {
-            sweepSection(html, read(Catalog.SWEEP),
-                    tables.exists(Catalog.LAYERWISE) ? read(Catalog.LAYERWISE) : null);
-            any = true;
+        for (Path input : sweepInputs) {
+            if (!new DeltaTables(scoring.spark(), input).exists(Catalog.SWEEP)) {
+                throw new IllegalArgumentException("--sweep-input " + input + " holds no sweep table");
+            }
         }
-        if (tables.exists(Catalog.RUNS) || tables.exists(Catalog.PARTITION_STATS)) {
-            scoringSection(html);
-            any = true;
+        boolean scored = scoring.exists(Catalog.RUNS) || scoring.exists(Catalog.PARTITION_STATS);
+        Dataset<Row> sweeps = sweepRows(Catalog.SWEEP);
+        if (sweeps == null && !scored) {
+            throw new IllegalArgumentException("--output " + scoring.root() + " holds no sweep or scoring tables");
         }
-        if (!any) {
-            throw new IllegalArgumentException("--output " + tables.root() + " holds no sweep or scoring tables");
-        }
+        Html html = new Html("DeeBERT report");
+        html.paragraph("Scoring runs from " + scoring.root() + "; sweeps from " + sweepRoots.stream()
+                .filter(r -> r.exists(Catalog.SWEEP)).map(r -> r.root().toString()).collect(Collectors.joining(", "))
+                + ". Generated " + Instant.now() + (runIds.isEmpty() ? "" : " for runs " + runIds) + ".");
+        Dataset<Row> perRun = scored ? perRun() : null;
+        List<Row> runs = perRun == null ? List.of() : perRun.orderBy("started_at", "run_id").collectAsList();
+        List<Chosen> chosen = chosen(runs);
+        List<Row> sweepPoints = sweeps == null ? List.of() : sweeps.orderBy("sweep", "threshold").collectAsList();
+
+        qualitySection(html, sweeps, sweepPoints, chosen);
+        savingSection(html, sweepPoints, chosen, runs);
+        layerSection(html, sweepPoints, chosen, runs);
+        costSection(html, perRun);
+        auditSection(html, perRun);
         return html.render();
     }
 
-    private Dataset<Row> read(Table table) {
-        Dataset<Row> rows = tables.read(table);
+    /**
+     * {@code table} of {@code root} filtered to the runs asked for, with the columns added later that an older
+     * table lacks read as null, so that every report reads the catalog's columns by name.
+     */
+    private Dataset<Row> read(DeltaTables root, Table table) {
+        Dataset<Row> rows = root.read(table);
+        List<String> columns = Arrays.asList(rows.columns());
+        for (StructField field : table.addedLater().fields()) {
+            if (!columns.contains(field.name())) {
+                rows = rows.withColumn(field.name(), lit(null).cast(field.dataType()));
+            }
+        }
         return runIds.isEmpty() ? rows : rows.filter(col("run_id").isin(runIds.toArray()));
     }
 
-    private void sweepSection(Html html, Dataset<Row> sweep, Dataset<Row> layerwise) {
-        html.section("sweep", "Threshold sweeps");
-        html.paragraph("Quality is measured on the labeled data at each entropy threshold S; the drop is in accuracy"
-                + " points against S=0 (the full model). Expected saving = share of encoder layers not computed;"
-                + " actual saving = share of model time saved by the real early exit (with --measure-time).");
-        html.table("sweep-table", sweep.orderBy("run_id", "threshold").select(col("run_id"), col("threshold"),
-                col("rows"), col("accuracy"), col("macro_f1"), col("positive_f1"), col("quality_drop"),
-                col("expected_saving"), col("mean_exit_layer"), col("measured_ms"), col("actual_saving")));
-        List<Row> points = sweep.orderBy("run_id", "threshold").collectAsList();
-        Map<String, List<double[]>> accuracy = new TreeMap<>();
-        Map<String, List<double[]>> macroF1 = new TreeMap<>();
-        Map<String, List<double[]>> measured = new TreeMap<>();
-        for (Row p : points) {
-            String run = p.getAs("run_id");
-            double saving = 100 * p.<Double>getAs("expected_saving");
-            accuracy.computeIfAbsent(run, r -> new ArrayList<>()).add(new double[] {saving, 100 * p.<Double>getAs("accuracy")});
-            macroF1.computeIfAbsent(run, r -> new ArrayList<>()).add(new double[] {saving, 100 * p.<Double>getAs("macro_f1")});
-            if (p.getAs("actual_saving") != null) {
-                measured.computeIfAbsent(run, r -> new ArrayList<>())
-                        .add(new double[] {saving, 100 * p.<Double>getAs("actual_saving")});
+    /**
+     * The rows of {@code table} (sweep or layerwise) of every sweep root, each with a column {@code sweep} naming
+     * its sweep: the run id, preceded by the root's directory name where roots share a run id. Null when no root
+     * holds the table.
+     */
+    private Dataset<Row> sweepRows(Table table) {
+        List<DeltaTables> roots = sweepRoots.stream().filter(r -> r.exists(table)).toList();
+        Map<String, Long> rootsPerRun = roots.stream()
+                .flatMap(r -> read(r, table).select("run_id").distinct().collectAsList().stream()
+                        .map(row -> row.<String>getAs("run_id")))
+                .collect(Collectors.groupingBy(id -> id, Collectors.counting()));
+        Object[] shared = rootsPerRun.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toArray();
+        return roots.stream().map(r -> read(r, table).withColumn("sweep",
+                        when(col("run_id").isin(shared), concat(lit(r.root().getFileName() + "/"), col("run_id")))
+                                .otherwise(col("run_id"))))
+                .reduce((a, b) -> a.unionByName(b, true)).orElse(null);
+    }
+
+    /**
+     * Per scoring run, what runs records joined with what its partitions cost: run_s from start to finish,
+     * rows_per_s over run_s, model_ms_per_row the model's time in the tasks per row.
+     */
+    private Dataset<Row> perRun() {
+        Dataset<Row> stats = read(scoring, Catalog.PARTITION_STATS).groupBy("run_id").agg(
+                sum("rows").as("rows"), sum("rows_failed").as("rows_failed"),
+                sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"),
+                sum("model_ms").as("model_ms"));
+        Dataset<Row> runs = read(scoring, Catalog.RUNS).drop("rows", "rows_failed", "expected_saving");
+        Column runSeconds = col("finished_at").cast("double").minus(col("started_at").cast("double"));
+        return runs.join(stats, "run_id", "full_outer")
+                .withColumn("run_s", round(runSeconds, 1))
+                .withColumn("rows_per_s", round(col("rows").divide(runSeconds), 1))
+                .withColumn("model_ms_per_row", col("model_ms").divide(col("rows")))
+                .withColumn("layers_saved", col("layers_full").minus(col("layers_computed")))
+                .withColumn("saving", saving());
+    }
+
+    /**
+     * A threshold calibrate chose for some accuracy budgets, on weights at a precision and length: it is marked on
+     * the sweeps of the same three.
+     */
+    private record Chosen(String modelSha256, String precision, int maxSeqLen, double threshold, String budgets,
+                          Path file) {
+        boolean isFor(Row sweepPoint) {
+            return modelSha256.equals(sweepPoint.getAs("model_sha256"))
+                    && precision.equals(sweepPoint.getAs("precision"))
+                    && Objects.equals(maxSeqLen, sweepPoint.getAs("max_seq_len"));
+        }
+
+        String label() {
+            return "S=" + plain(threshold) + " (" + budgets + " pt budget" + (budgets.contains(",") ? "s)" : ")");
+        }
+    }
+
+    /**
+     * The operating points in the deebert.json of the models the scoring runs used (the file is the model's, not
+     * the tables'); a model directory that is gone or unreadable from here has none to show.
+     */
+    private static List<Chosen> chosen(List<Row> runs) {
+        List<Chosen> chosen = new ArrayList<>();
+        for (String dir : runs.stream().map(r -> r.<String>getAs("model_dir")).filter(Objects::nonNull)
+                .collect(Collectors.toCollection(TreeSet::new))) {
+            OperatingPoints file;
+            Path model;
+            try {
+                model = Path.of(dir);
+                file = OperatingPoints.read(model);
+            } catch (IllegalArgumentException e) {
+                // Not a path here (InvalidPathException) or not a readable deebert.json: no points to mark.
+                continue;
+            }
+            if (file == null) {
+                continue;
+            }
+            for (OperatingPoints.Calibrated c : file.calibrations()) {
+                Map<Double, List<String>> budgets = new TreeMap<>();
+                c.points().forEach(p -> budgets.computeIfAbsent(p.threshold(), s -> new ArrayList<>())
+                        .add(plain(p.maxDrop())));
+                budgets.forEach((s, drops) -> chosen.add(new Chosen(file.modelSha256(), c.precision(), c.maxSeqLen(),
+                        s, String.join(", ", drops), model.resolve(OperatingPoints.FILE))));
             }
         }
-        List<Charts.Series> quality = new ArrayList<>();
-        accuracy.forEach((run, xy) -> quality.add(new Charts.Series(run + " accuracy", xy)));
-        macroF1.forEach((run, xy) -> quality.add(new Charts.Series(run + " macro F1", xy)));
-        html.image("fig2", "Fig. 2: quality against expected saving across thresholds",
-                Charts.png(Charts.lines("Quality vs expected saving", "expected saving (% of layers)", "quality (%)",
-                        quality)));
-        if (!measured.isEmpty()) {
-            List<Charts.Series> savings = new ArrayList<>();
-            measured.forEach((run, xy) -> savings.add(new Charts.Series(run, xy)));
-            savings.add(new Charts.Series("expected = actual", List.of(new double[] {0, 0}, new double[] {100, 100})));
-            html.image("fig3", "Fig. 3: expected against measured saving",
-                    Charts.png(Charts.lines("Expected vs actual saving", "expected saving (%)", "actual saving (%)",
-                            savings)));
+        return chosen;
+    }
+
+    private static String plain(double value) {
+        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    }
+
+    /** The calibrated points among {@code points} of one sweep, at (x, y) of that sweep's curve. */
+    private static List<Charts.Mark> marks(List<Row> points, List<Chosen> chosen, String y) {
+        List<Charts.Mark> marks = new ArrayList<>();
+        for (Row p : points) {
+            for (Chosen c : chosen) {
+                if (c.isFor(p) && c.threshold() == p.<Double>getAs("threshold") && p.getAs(y) != null) {
+                    marks.add(new Charts.Mark(c.label(), 100 * p.<Double>getAs("expected_saving"),
+                            100 * p.<Double>getAs(y)));
+                }
+            }
         }
-        if (layerwise != null) {
-            layerSection(html, layerwise);
+        return marks;
+    }
+
+    private static Map<String, List<Row>> bySweep(List<Row> points) {
+        return points.stream().collect(Collectors.groupingBy(r -> r.getAs("sweep"), TreeMap::new, Collectors.toList()));
+    }
+
+    private static List<double[]> xy(List<Row> points, String y) {
+        return points.stream().filter(p -> p.getAs(y) != null).map(p -> new double[] {
+                100 * p.<Double>getAs("expected_saving"), 100 * p.<Double>getAs(y)}).toList();
+    }
+
+    private void qualitySection(Html html, Dataset<Row> sweeps, List<Row> points, List<Chosen> chosen) {
+        html.section("sweep", "Calibration: quality against expected saving");
+        if (sweeps == null) {
+            html.paragraph("No sweep tables: pass the sweep's root (sweep --output) as --sweep-input.").endSection();
+            return;
+        }
+        html.paragraph("Quality is measured on a sweep's labeled rows at each entropy threshold S; the drop is in"
+                + " accuracy points against S=0 (the full model). Expected saving = share of encoder layers not"
+                + " computed; actual saving = share of model time saved by the real early exit (sweep"
+                + " --measure-time).");
+        List<String> files = chosen.stream().map(c -> c.file().toString()).distinct().toList();
+        html.paragraph(files.isEmpty() ? "No operating points marked: no scoring run's model has a deebert.json"
+                + " (calibrate writes it)." : "Marked: the operating points calibrate chose (" + String.join(", ", files)
+                + "), on every sweep of the same weights, precision and length.");
+        List<Charts.Series> quality = new ArrayList<>();
+        List<Charts.Mark> marks = new ArrayList<>();
+        List<String> marked = new ArrayList<>();
+        bySweep(points).forEach((sweep, rows) -> {
+            quality.add(new Charts.Series(sweep, xy(rows, "accuracy")));
+            List<Charts.Mark> own = marks(rows, chosen, "accuracy");
+            marks.addAll(own);
+            own.forEach(m -> marked.add(sweep + " " + m.label()));
+        });
+        html.image("fig2", "Fig. 2: accuracy of each sweep against its expected saving, one point per threshold S"
+                        + " (left: S=0, the full model)" + (marked.isEmpty() ? ""
+                                : "; diamonds: the calibrated operating points, " + String.join(", ", marked)),
+                Charts.png(Charts.percentOnX(Charts.lines("Quality vs expected saving",
+                        "expected saving (% of encoder layers)", "accuracy (%)", quality, false,
+                        "calibrated operating point", marks))));
+        html.table("sweep-table", sweeps.orderBy("sweep", "threshold").select(col("sweep"), col("threshold"),
+                col("rows"), col("accuracy"), col("macro_f1"), col("positive_f1"), col("quality_drop"),
+                col("expected_saving"), col("mean_exit_layer"), col("measured_ms"), col("actual_saving"),
+                col("precision"), col("max_seq_len"), col("model_sha256")));
+        html.endSection();
+    }
+
+    private void savingSection(Html html, List<Row> points, List<Chosen> chosen, List<Row> runs) {
+        html.section("saving", "Expected against measured saving");
+        List<Charts.Series> measured = new ArrayList<>();
+        List<Charts.Mark> marks = new ArrayList<>();
+        bySweep(points).forEach((sweep, rows) -> {
+            if (rows.stream().anyMatch(p -> p.getAs("actual_saving") != null)) {
+                measured.add(new Charts.Series(sweep, xy(rows, "actual_saving")));
+                marks.addAll(marks(rows, chosen, "actual_saving"));
+            }
+        });
+        if (measured.isEmpty()) {
+            html.paragraph("No sweep was timed: sweep --measure-time runs the real early exit at every threshold"
+                    + " and records the model time it saved.");
+        } else {
+            measured.add(new Charts.Series("measured = expected", List.of(new double[] {0, 0},
+                    new double[] {100, 100}), Charts.Style.REFERENCE));
+            html.image("fig3", "Fig. 3: model time the real early exit saved against the layers it was expected to"
+                            + " save, per threshold; below the dashed line the ramps and smaller batches cost time",
+                    Charts.png(Charts.fromZeroOnY(Charts.percentOnX(Charts.lines("Expected vs measured saving",
+                            "expected saving (% of encoder layers)", "measured saving (% of model time at S=0)",
+                            measured, false, "calibrated operating point", marks)))));
+        }
+        runTimes(html, runs);
+        html.endSection();
+    }
+
+    /**
+     * The scoring runs' model time per row against their expected saving, one series per model, precision and
+     * length; where such a run scored at S=0 its time, scaled by (1 - saving), is the line a saving would follow
+     * if every layer cost the same.
+     */
+    private static void runTimes(Html html, List<Row> runs) {
+        Map<String, List<Row>> byServing = runs.stream().filter(r -> r.getAs("model_ms_per_row") != null)
+                .collect(Collectors.groupingBy(r -> String.valueOf(r.<String>getAs("precision")) + ", "
+                        + r.getAs("max_seq_len") + " tokens, model " + shortHash(r.getAs("model_sha256")),
+                        TreeMap::new, Collectors.toList()));
+        if (byServing.isEmpty()) {
+            html.paragraph("No scoring run recorded its model time (partition_stats).");
+            return;
+        }
+        List<Charts.Series> series = new ArrayList<>();
+        byServing.forEach((serving, rows) -> {
+            series.add(new Charts.Series(serving, rows.stream().map(r -> new double[] {
+                    100 * r.<Double>getAs("saving"), r.<Double>getAs("model_ms_per_row")}).toList(),
+                    Charts.Style.POINTS));
+            rows.stream().filter(r -> r.<Double>getAs("threshold") == 0).reduce((a, b) -> b).ifPresent(full -> {
+                double t0 = full.getAs("model_ms_per_row");
+                double most = rows.stream().mapToDouble(r -> r.<Double>getAs("saving")).max().orElse(0);
+                series.add(new Charts.Series("S=0 time x (1 - saving), " + serving, List.of(new double[] {0, t0},
+                        new double[] {100 * most, t0 * (1 - most)}), Charts.Style.REFERENCE));
+            });
+        });
+        html.image("run-times", "Scoring runs: model time per row against expected saving, one point per run"
+                        + (series.stream().anyMatch(s -> s.style() == Charts.Style.REFERENCE) ? ""
+                                : " (a run at --threshold 0 of the same model, precision and length adds the line"
+                                + " a saving of model time would follow)"),
+                Charts.png(Charts.fromZeroOnY(Charts.percentOnX(Charts.lines(
+                        "Scoring runs: model time vs expected saving", "expected saving (% of encoder layers)",
+                        "model time per row (ms)", series, false)))));
+    }
+
+    private static String shortHash(String sha) {
+        return sha == null ? "?" : sha.substring(0, Math.min(Html.HASH_CHARS, sha.length()));
+    }
+
+    private void layerSection(Html html, List<Row> sweepPoints, List<Chosen> chosen, List<Row> runs) {
+        html.section("layers", "Per-layer quality and exit shares");
+        Dataset<Row> layerwise = sweepRows(Catalog.LAYERWISE);
+        List<Charts.Series> exits = new ArrayList<>();
+        if (layerwise == null) {
+            html.paragraph("No layerwise tables (sweep writes them): no per-layer quality.");
+        } else {
+            List<Row> layers = layerwise.orderBy("sweep", "threshold", "layer").collectAsList();
+            Map<String, List<double[]>> forced = new TreeMap<>();
+            layers.stream().filter(r -> r.<Double>getAs("threshold") == 0).forEach(r -> forced
+                    .computeIfAbsent(r.getAs("sweep"), k -> new ArrayList<>())
+                    .add(new double[] {r.<Integer>getAs("layer"), 100 * r.<Double>getAs("forced_accuracy")}));
+            List<Charts.Series> series = new ArrayList<>();
+            forced.forEach((sweep, xy) -> series.add(new Charts.Series(sweep, xy)));
+            html.image("fig4-forced", "Fig. 4 (left): accuracy when every row leaves at that layer's ramp",
+                    Charts.png(Charts.lines("Forced-exit accuracy per layer", "layer (exit after it)", "accuracy (%)",
+                            series, true)));
+            exits.addAll(sweepExits(layers, sweepPoints, chosen, runs));
+        }
+        exits.addAll(runExits(runs));
+        if (exits.isEmpty()) {
+            html.paragraph("No exit shares: neither sweeps nor scoring runs.");
+        } else {
+            html.image("exits", "Fig. 4 (right): share of rows leaving at each layer, for the sweeps at their chosen"
+                            + " thresholds (calibrated or scored at) and for the latest scoring runs as they ran"
+                            + " (hollow markers; on a sweep's line where the run scored the sweep's rows at its S): "
+                            + exits.stream().map(Charts.Series::name).collect(Collectors.joining(", ")),
+                    Charts.png(Charts.lines("Exit layers", "layer (exit after it)", "rows leaving (% of rows)", exits,
+                            true)));
         }
         html.endSection();
     }
 
-    private void layerSection(Html html, Dataset<Row> layerwise) {
-        Map<String, List<double[]>> forced = new TreeMap<>();
-        for (Row r : layerwise.select("run_id", "layer", "forced_accuracy").distinct().orderBy("run_id", "layer")
-                .collectAsList()) {
-            forced.computeIfAbsent(r.getAs("run_id"), k -> new ArrayList<>())
-                    .add(new double[] {r.<Integer>getAs("layer"), 100 * r.<Double>getAs("forced_accuracy")});
+    /**
+     * Each sweep's exit shares at its chosen thresholds: those calibrated on it and those its model's scoring runs
+     * ran at (a sweep nobody chose from shows every threshold).
+     */
+    private static List<Charts.Series> sweepExits(List<Row> layers, List<Row> sweepPoints, List<Chosen> chosen,
+                                                  List<Row> runs) {
+        Map<String, TreeSet<Double>> thresholds = new TreeMap<>();
+        for (Row p : sweepPoints) {
+            TreeSet<Double> of = thresholds.computeIfAbsent(p.getAs("sweep"), k -> new TreeSet<>());
+            double s = p.getAs("threshold");
+            boolean calibrated = chosen.stream().anyMatch(c -> c.isFor(p) && c.threshold() == s);
+            boolean scored = runs.stream().anyMatch(r -> r.getAs("threshold") != null
+                    && r.<Double>getAs("threshold") == s && Objects.equals(r.getAs("model_sha256"), p.getAs("model_sha256"))
+                    && Objects.equals(r.getAs("precision"), p.getAs("precision"))
+                    && Objects.equals(r.getAs("max_seq_len"), p.getAs("max_seq_len")));
+            if (calibrated || scored) {
+                of.add(s);
+            }
         }
-        List<Charts.Series> series = new ArrayList<>();
-        forced.forEach((run, xy) -> series.add(new Charts.Series(run, xy)));
-        html.image("fig4-forced", "Fig. 4 (left): accuracy when every row leaves at that layer's ramp",
-                Charts.png(Charts.lines("Forced-exit accuracy per layer", "layer", "accuracy (%)", series, true)));
-        for (String run : forced.keySet()) {
-            Map<Double, List<double[]>> byThreshold = new TreeMap<>();
-            for (Row r : layerwise.filter(col("run_id").equalTo(run)).orderBy("threshold", "layer")
-                    .select("threshold", "layer", "exit_fraction").collectAsList()) {
-                byThreshold.computeIfAbsent(r.getAs("threshold"), k -> new ArrayList<>())
+        Map<String, List<double[]>> shares = new LinkedHashMap<>();
+        for (Row r : layers) {
+            TreeSet<Double> of = thresholds.get(r.<String>getAs("sweep"));
+            double s = r.getAs("threshold");
+            if (of == null || of.isEmpty() || of.contains(s)) {
+                shares.computeIfAbsent(r.getAs("sweep") + " S=" + plain(s), k -> new ArrayList<>())
                         .add(new double[] {r.<Integer>getAs("layer"), 100 * r.<Double>getAs("exit_fraction")});
             }
-            List<Charts.Series> exits = new ArrayList<>();
-            byThreshold.forEach((s, xy) -> exits.add(new Charts.Series("S=" + s, xy)));
-            html.image("fig4-exits-" + run, "Fig. 4 (right): share of rows leaving at each layer, run " + run,
-                    Charts.png(Charts.lines("Exit layers, run " + run, "layer", "rows leaving (%)", exits, true)));
         }
+        return shares.entrySet().stream().map(e -> new Charts.Series(e.getKey(), e.getValue())).toList();
     }
 
-    private void scoringSection(Html html) {
-        html.section("scoring", "Scoring runs: cost");
-        boolean hasStats = tables.exists(Catalog.PARTITION_STATS);
-        Dataset<Row> perRun = null;
-        if (hasStats) {
-            Dataset<Row> stats = read(Catalog.PARTITION_STATS);
-            perRun = stats.groupBy("run_id").agg(sum("rows").as("rows"), sum("rows_failed").as("rows_failed"),
-                    sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"),
-                    count(lit(1)).as("partitions"), sum("wall_ms").as("task_ms"));
-            perRun = perRun.withColumn("layers_saved", col("layers_full").minus(col("layers_computed")))
-                    .withColumn("saving", saving());
+    /** The exit shares of the latest {@link #EXIT_RUNS_DRAWN} scoring runs, from their partitions' histograms. */
+    private List<Charts.Series> runExits(List<Row> runs) {
+        List<Row> counted = runs.stream().filter(r -> r.getAs("rows") != null).toList();
+        List<Row> latest = counted.subList(Math.max(0, counted.size() - EXIT_RUNS_DRAWN), counted.size());
+        if (latest.isEmpty()) {
+            return List.of();
         }
-        if (tables.exists(Catalog.RUNS)) {
-            Dataset<Row> runs = read(Catalog.RUNS).select("run_id", "started_at", "finished_at", "threshold",
-                    "status", "model_sha256");
-            perRun = perRun == null ? runs : runs.join(perRun, "run_id", "left");
+        Map<String, Row> byId = latest.stream().collect(Collectors.toMap(r -> r.getAs("run_id"), r -> r));
+        Map<String, List<double[]>> shares = new HashMap<>();
+        read(scoring, Catalog.PARTITION_STATS).filter(col("run_id").isin(byId.keySet().toArray()))
+                .select(col("run_id"), posexplode(col("exit_histogram")).as(new String[] {"index", "exits"}))
+                .groupBy("run_id", "index").agg(sum("exits").as("exits")).orderBy("run_id", "index")
+                .collectAsList().forEach(r -> {
+                    Row run = byId.get(r.<String>getAs("run_id"));
+                    shares.computeIfAbsent(run.getAs("run_id"), k -> new ArrayList<>()).add(new double[] {
+                            r.<Integer>getAs("index") + 1, 100.0 * r.<Long>getAs("exits") / run.<Long>getAs("rows")});
+                });
+        return latest.stream().filter(r -> shares.containsKey(r.<String>getAs("run_id")))
+                .map(r -> new Charts.Series("run " + r.getAs("run_id") + (r.getAs("threshold") == null ? ""
+                        : " (S=" + plain(r.getAs("threshold")) + ")"), shares.get(r.<String>getAs("run_id")),
+                        Charts.Style.POINTS))
+                .toList();
+    }
+
+    private void costSection(Html html, Dataset<Row> perRun) {
+        html.section("scoring", "Scoring runs: cost");
+        if (perRun == null) {
+            html.paragraph("No scoring tables (runs, partition_stats) under --output.").endSection();
+            return;
         }
         html.subheading("Per run");
-        html.paragraph("Layers computed against the full model (rows x N); layers saved = full - computed.");
-        html.table("per-run", perRun.orderBy("run_id"));
-        if (hasStats) {
-            html.image("layers-per-run", "Encoder layers computed and saved per run", Charts.png(layersChart(perRun)));
-            if (tables.exists(Catalog.RUNS)) {
-                html.subheading("Per day");
-                html.table("per-day", perRun.filter(col("started_at").isNotNull())
-                        .groupBy(to_date(col("started_at")).as("day"))
-                        .agg(count(lit(1)).as("runs"), sum("rows").as("rows"),
-                                sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"),
-                                sum("layers_saved").as("layers_saved"))
-                        .withColumn("saving", saving()).orderBy("day"));
-            }
-            partitionTable(html, read(Catalog.PARTITION_STATS));
+        html.paragraph("run_s: from the run's start to its end; rows_per_s: rows over run_s; model_ms_per_row:"
+                + " the model's time in the tasks, per row. Layers saved = layers of the full model (rows x N) -"
+                + " layers computed.");
+        html.table("per-run", perRun.orderBy("started_at", "run_id").select("run_id", "status", "started_at", "run_s",
+                "threshold", "precision", "max_seq_len", "rows", "rows_failed", "rows_per_s", "model_ms_per_row",
+                "layers_saved", "saving", "model_sha256"));
+        Map<String, Map<String, Number>> layers = layersPerRun(perRun);
+        if (!layers.get("computed").isEmpty()) {
+            html.image("layers-per-run", "Encoder layers computed and saved per run", Charts.png(
+                    Charts.stackedBars("Encoder layers per run", "run", "encoder layers (rows x layers)", layers)));
         }
-        if (tables.exists(Catalog.PREDICTIONS)) {
+        html.subheading("Per day");
+        html.table("per-day", perRun.filter(col("started_at").isNotNull())
+                .groupBy(to_date(col("started_at")).as("day"))
+                .agg(count(lit(1)).as("runs"), sum("rows").as("rows"),
+                        sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"),
+                        sum("layers_saved").as("layers_saved"))
+                .withColumn("saving", saving()).orderBy("day"));
+        partitionTable(html, read(scoring, Catalog.PARTITION_STATS));
+        if (scoring.exists(Catalog.PREDICTIONS)) {
             html.subheading("Predictions per label");
-            html.table("labels", read(Catalog.PREDICTIONS).groupBy("run_id", "label").agg(count(lit(1)).as("rows"))
-                    .orderBy("run_id", "label"));
+            html.table("labels", read(scoring, Catalog.PREDICTIONS).groupBy("run_id", "label")
+                    .agg(count(lit(1)).as("rows")).orderBy("run_id", "label"));
         }
         html.endSection();
     }
 
     /** Per partition, and a total line per run. */
-    private void partitionTable(Html html, Dataset<Row> stats) {
+    private static void partitionTable(Html html, Dataset<Row> stats) {
         html.subheading("Per partition");
         Dataset<Row> partitions = stats.select(col("run_id"), col("partition_id").cast("string").as("partition"),
                 col("rows"), col("layers_computed"), col("layers_full"),
@@ -192,11 +467,43 @@ public final class Report {
         html.paragraph("rows_per_s of a total: rows per second of task time, summed over partitions.");
     }
 
+    /**
+     * Agreement of each audited run's early exits with the full model on its audit sample, with the 95% interval;
+     * runs tables written before score audited have no audit columns.
+     */
+    private static void auditSection(Html html, Dataset<Row> perRun) {
+        html.section("audit", "Audit agreement");
+        if (perRun == null || !Arrays.asList(perRun.columns()).containsAll(AUDIT_COLUMNS)) {
+            html.paragraph("No audit was recorded: the runs table has no audit columns ("
+                    + String.join(", ", AUDIT_COLUMNS) + ").").endSection();
+            return;
+        }
+        Dataset<Row> audited = perRun.filter(col("audit_agreement").isNotNull()).orderBy("started_at", "run_id")
+                .select("run_id", "started_at", "threshold", "saving", "audit_rows", "audit_agreement", "audit_low",
+                        "audit_high");
+        List<Row> rows = audited.collectAsList();
+        if (rows.isEmpty()) {
+            html.paragraph("No audit was recorded for these runs.").endSection();
+            return;
+        }
+        html.paragraph("Share of each run's audit sample whose early-exit label equals the full model's (S=0) label,"
+                + " with its 95% interval.");
+        Map<String, double[]> agreement = new LinkedHashMap<>();
+        rows.forEach(r -> agreement.put(r.getAs("run_id"), new double[] {100 * r.<Double>getAs("audit_agreement"),
+                100 * r.<Double>getAs("audit_low"), 100 * r.<Double>getAs("audit_high")}));
+        html.image("audit-agreement", "Audit: agreement with the full model per run, 95% interval",
+                Charts.png(Charts.intervals("Audit agreement per run", "run", "agreement with S=0 (% of audited rows)",
+                        "agreement (95% interval)", agreement)));
+        html.table("audit-table", audited);
+        html.endSection();
+    }
+
     private static Column saving() {
         return lit(1.0).minus(col("layers_computed").divide(col("layers_full")));
     }
 
-    private static org.jfree.chart.JFreeChart layersChart(Dataset<Row> perRun) {
+    /** Per run with partition stats, the layers computed and saved: series -> run -> layers. */
+    private static Map<String, Map<String, Number>> layersPerRun(Dataset<Row> perRun) {
         Map<String, Map<String, Number>> values = new LinkedHashMap<>();
         values.put("computed", new LinkedHashMap<>());
         values.put("saved", new LinkedHashMap<>());
@@ -206,6 +513,6 @@ public final class Report {
                 values.get("saved").put(r.getAs("run_id"), r.<Long>getAs("layers_saved"));
             }
         }
-        return Charts.stackedBars("Encoder layers per run", "run", "layers", values);
+        return values;
     }
 }

@@ -16,9 +16,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code deebert report}: one HTML file of the sweeps and scoring costs under an output root; Parquet exports. */
+/**
+ * {@code deebert report}: one HTML file of the scoring runs under an output root and of the sweeps there and under
+ * the sweep roots named beside it; Parquet exports.
+ */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Write a self-contained HTML report of an output root and/or export its tables as Parquet.")
+        description = "Write a self-contained HTML report of the scoring runs under --output and the sweeps under"
+                + " --output and --sweep-input, and/or export the tables under --output as Parquet.")
 public final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -26,7 +30,12 @@ public final class ReportCommand implements Callable<Integer> {
     @Mixin
     OutputOptions.DeltaRoot output;
 
-    @Option(names = "--run-id", split = ",", description = "Runs to report on (default: all).")
+    @Option(names = "--sweep-input", split = ",", paramLabel = "ROOT", description = "Root of a sweep's Delta"
+            + " tables (sweep's --output) to draw the calibration curves from, beside any sweeps under --output;"
+            + " repeatable.")
+    List<Path> sweepInputs = List.of();
+
+    @Option(names = "--run-id", split = ",", description = "Runs to report on, scoring and sweep (default: all).")
     List<String> runIds = List.of();
 
     @Option(names = "--html", description = "The HTML file to write.")
@@ -47,7 +56,7 @@ public final class ReportCommand implements Callable<Integer> {
         SparkSession spark = Sessions.getOrCreate("deebert report");
         PrintWriter out = spec.commandLine().getOut();
         if (html != null) {
-            String page = new Report(spark, root, runIds).html();
+            String page = new Report(spark, root, sweepInputs, runIds).html();
             Path parent = html.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Files.writeString(html, page, StandardCharsets.UTF_8);

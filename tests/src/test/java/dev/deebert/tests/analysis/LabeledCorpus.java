@@ -10,6 +10,7 @@ import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.LongText;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
+import dev.deebert.tests.Commands;
 import dev.deebert.tests.Fixtures;
 import dev.deebert.tests.RandomTexts;
 import dev.deebert.tests.SparkTestSession;
@@ -22,6 +23,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * A synthetic corpus labeled with the golden model's labels (neg/neu/pos), and one sweep of it shared by
@@ -115,5 +121,71 @@ final class LabeledCorpus {
 
     static Path data() {
         return sweptRoot().resolveSibling("labeled.jsonl");
+    }
+
+    /** The budgets (accuracy points) {@link #calibratedRuns()} calibrates, and the one its run scores at. */
+    static final String BUDGETS = "1.5,100";
+    static final String BUDGET_SCORED = "1.5";
+    /** The scoring runs of {@link #calibratedRuns()}: the full model, and the operating point of BUDGET_SCORED. */
+    static final String FULL_RUN = "score-full";
+    static final String CALIBRATED_RUN = "score-at-point";
+    private static Path calibrated;
+
+    /**
+     * An output root of scoring runs, as the demo leaves one beside its sweep: the commands calibrate a copy of
+     * the golden model on {@link #sweptRoot()} ({@link #BUDGETS}), then score {@link #data()} with it at S=0
+     * ({@link #FULL_RUN}) and at an operating point ({@link #CALIBRATED_RUN}), at the sweep's precision and
+     * length. Made once per JVM; {@link #calibratedModel()} is the model.
+     */
+    static synchronized Path calibratedRuns() {
+        if (calibrated == null) {
+            Path dir = sweptRoot().getParent();
+            try {
+                Path model = Fixtures.copyGoldenBert(dir.resolve("calibrated-model"));
+                Path out = dir.resolve("calibrated-runs");
+                command("calibrate", "--output", sweptRoot().toString(), "--run-id", RUN, "--model", model.toString(),
+                        "--max-drop", BUDGETS, "--bootstrap", "100");
+                for (String[] run : List.of(new String[] {FULL_RUN, "--threshold", "0"},
+                        new String[] {CALIBRATED_RUN, "--operating-point", BUDGET_SCORED})) {
+                    command("score", "--model", model.toString(), "--input", data().toString(), "--id-col", "doc",
+                            "--output", out.toString(), "--run-id", run[0], run[1], run[2], "--precision", "fp32",
+                            "--max-seq-len", Integer.toString(MAX_SEQ_LEN), "--batch-size",
+                            Integer.toString(BATCH_SIZE));
+                }
+                calibrated = out;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return calibrated;
+    }
+
+    static Path calibratedModel() {
+        return calibratedRuns().resolveSibling("calibrated-model");
+    }
+
+    private static void command(String... args) {
+        Commands.Outcome outcome = Commands.run(List.of(args));
+        if (outcome.exitCode() != 0) {
+            throw new IllegalStateException(String.join(" ", args) + " exited " + outcome.exitCode() + ": "
+                    + outcome.err());
+        }
+    }
+
+    /**
+     * A root at {@code dir} holding the runs table of {@link #calibratedRuns()} with the audit columns score records
+     * (issue 16), made up: per run id, {agreement, low, high} of {@link #ROWS} audited rows.
+     */
+    static Path audited(Path dir, Map<String, double[]> agreement) {
+        SparkSession spark = SparkTestSession.get();
+        List<Row> audit = agreement.entrySet().stream().map(e -> RowFactory.create(e.getKey(), (long) ROWS,
+                e.getValue()[0], e.getValue()[1], e.getValue()[2])).toList();
+        StructType schema = new StructType().add("run_id", DataTypes.StringType)
+                .add("audit_rows", DataTypes.LongType).add("audit_agreement", DataTypes.DoubleType)
+                .add("audit_low", DataTypes.DoubleType).add("audit_high", DataTypes.DoubleType);
+        spark.read().format("delta").load(calibratedRuns().resolve("runs").toString())
+                .join(spark.createDataFrame(audit, schema), "run_id")
+                .write().format("delta").save(dir.resolve("runs").toString());
+        return dir;
     }
 }
