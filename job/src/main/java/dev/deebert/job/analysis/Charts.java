@@ -126,9 +126,12 @@ final class Charts {
         return lines(title, xLabel, yLabel, series, layersOnX, "", List.of());
     }
 
-    /** {@code chart} with x from 0 to 100: a share in percent, read against its whole range. */
+    /**
+     * {@code chart} with x over 0 to 100: a share in percent, read against its whole range (with a margin, so that
+     * a point at 0 or 100 shows whole).
+     */
     static JFreeChart percentOnX(JFreeChart chart) {
-        chart.getXYPlot().getDomainAxis().setRange(0, 100);
+        chart.getXYPlot().getDomainAxis().setRange(-2, 102);
         return chart;
     }
 
@@ -156,9 +159,13 @@ final class Charts {
         renderer.setCapLength(10);
         NumberAxis range = new NumberAxis(valueLabel);
         range.setAutoRangeIncludesZero(false);
-        XYPlot plot = new XYPlot(data, new SymbolAxis(categoryLabel, values.keySet().toArray(String[]::new)), range,
-                renderer);
-        return styled(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+        SymbolAxis categories = new SymbolAxis(categoryLabel, values.keySet().toArray(String[]::new));
+        categories.setGridBandsVisible(false);
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT,
+                new XYPlot(data, categories, range, renderer), true);
+        // ChartFactory applies its theme to the charts it makes; this one is made by hand.
+        ChartFactory.getChartTheme().apply(chart);
+        return styled(chart);
     }
 
     /** Bars per category, one bar per series in each, stacked. {@code values}: series -> category -> value. */

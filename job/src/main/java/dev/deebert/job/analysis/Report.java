@@ -82,9 +82,10 @@ public final class Report {
             throw new IllegalArgumentException("--output " + scoring.root() + " holds no sweep or scoring tables");
         }
         Html html = new Html("DeeBERT report");
-        html.paragraph("Scoring runs from " + scoring.root() + "; sweeps from " + sweepRoots.stream()
-                .filter(r -> r.exists(Catalog.SWEEP)).map(r -> r.root().toString()).collect(Collectors.joining(", "))
-                + ". Generated " + Instant.now() + (runIds.isEmpty() ? "" : " for runs " + runIds) + ".");
+        String swept = sweepRoots.stream().filter(r -> r.exists(Catalog.SWEEP)).map(r -> r.root().toString())
+                .collect(Collectors.joining(", "));
+        html.paragraph("Scoring runs from " + scoring.root() + (swept.isEmpty() ? "; no sweeps" : "; sweeps from "
+                + swept) + ". Generated " + Instant.now() + (runIds.isEmpty() ? "" : " for runs " + runIds) + ".");
         Dataset<Row> perRun = scored ? perRun() : null;
         List<Row> runs = perRun == null ? List.of() : perRun.orderBy("started_at", "run_id").collectAsList();
         List<Chosen> chosen = chosen(runs);
@@ -151,15 +152,24 @@ public final class Report {
     }
 
     /**
-     * A threshold calibrate chose for some accuracy budgets, on weights at a precision and length: it is marked on
-     * the sweeps of the same three.
+     * The weights, precision and length a sweep or scoring run ran at (from its row): a threshold chosen for one
+     * of them holds for it alone. Null fields where a table predates the columns.
      */
-    private record Chosen(String modelSha256, String precision, int maxSeqLen, double threshold, String budgets,
-                          Path file) {
-        boolean isFor(Row sweepPoint) {
-            return modelSha256.equals(sweepPoint.getAs("model_sha256"))
-                    && precision.equals(sweepPoint.getAs("precision"))
-                    && Objects.equals(maxSeqLen, sweepPoint.getAs("max_seq_len"));
+    private record Serving(String modelSha256, String precision, Integer maxSeqLen) {
+        static Serving of(Row row) {
+            return new Serving(row.getAs("model_sha256"), row.getAs("precision"), row.getAs("max_seq_len"));
+        }
+
+        @Override
+        public String toString() {
+            return precision + ", " + maxSeqLen + " tokens, model " + shortHash(modelSha256);
+        }
+    }
+
+    /** A threshold calibrate chose for some accuracy budgets (points), and where it was chosen. */
+    private record Chosen(Serving serving, double threshold, String budgets, Path file) {
+        boolean isAt(Row sweepPoint) {
+            return serving.equals(Serving.of(sweepPoint)) && threshold == sweepPoint.<Double>getAs("threshold");
         }
 
         String label() {
@@ -191,8 +201,9 @@ public final class Report {
                 Map<Double, List<String>> budgets = new TreeMap<>();
                 c.points().forEach(p -> budgets.computeIfAbsent(p.threshold(), s -> new ArrayList<>())
                         .add(plain(p.maxDrop())));
-                budgets.forEach((s, drops) -> chosen.add(new Chosen(file.modelSha256(), c.precision(), c.maxSeqLen(),
-                        s, String.join(", ", drops), model.resolve(OperatingPoints.FILE))));
+                Serving serving = new Serving(file.modelSha256(), c.precision(), c.maxSeqLen());
+                budgets.forEach((s, drops) -> chosen.add(new Chosen(serving, s, String.join(", ", drops),
+                        model.resolve(OperatingPoints.FILE))));
             }
         }
         return chosen;
@@ -207,7 +218,7 @@ public final class Report {
         List<Charts.Mark> marks = new ArrayList<>();
         for (Row p : points) {
             for (Chosen c : chosen) {
-                if (c.isFor(p) && c.threshold() == p.<Double>getAs("threshold") && p.getAs(y) != null) {
+                if (c.isAt(p) && p.getAs(y) != null) {
                     marks.add(new Charts.Mark(c.label(), 100 * p.<Double>getAs("expected_saving"),
                             100 * p.<Double>getAs(y)));
                 }
@@ -294,9 +305,7 @@ public final class Report {
      */
     private static void runTimes(Html html, List<Row> runs) {
         Map<String, List<Row>> byServing = runs.stream().filter(r -> r.getAs("model_ms_per_row") != null)
-                .collect(Collectors.groupingBy(r -> String.valueOf(r.<String>getAs("precision")) + ", "
-                        + r.getAs("max_seq_len") + " tokens, model " + shortHash(r.getAs("model_sha256")),
-                        TreeMap::new, Collectors.toList()));
+                .collect(Collectors.groupingBy(r -> Serving.of(r).toString(), TreeMap::new, Collectors.toList()));
         if (byServing.isEmpty()) {
             html.paragraph("No scoring run recorded its model time (partition_stats).");
             return;
@@ -369,11 +378,9 @@ public final class Report {
         for (Row p : sweepPoints) {
             TreeSet<Double> of = thresholds.computeIfAbsent(p.getAs("sweep"), k -> new TreeSet<>());
             double s = p.getAs("threshold");
-            boolean calibrated = chosen.stream().anyMatch(c -> c.isFor(p) && c.threshold() == s);
-            boolean scored = runs.stream().anyMatch(r -> r.getAs("threshold") != null
-                    && r.<Double>getAs("threshold") == s && Objects.equals(r.getAs("model_sha256"), p.getAs("model_sha256"))
-                    && Objects.equals(r.getAs("precision"), p.getAs("precision"))
-                    && Objects.equals(r.getAs("max_seq_len"), p.getAs("max_seq_len")));
+            boolean calibrated = chosen.stream().anyMatch(c -> c.isAt(p));
+            boolean scored = runs.stream().anyMatch(r -> Objects.equals(r.getAs("threshold"), s)
+                    && Serving.of(r).equals(Serving.of(p)));
             if (calibrated || scored) {
                 of.add(s);
             }
