@@ -3,6 +3,7 @@ package dev.deebert.job.analysis;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -141,25 +142,39 @@ final class Charts {
         return chart;
     }
 
-    /** One value per category with its interval drawn as an error bar ({@code [value, low, high]}). */
-    static JFreeChart intervals(String title, String categoryLabel, String valueLabel, String seriesName,
-                                Map<String, double[]> values) {
-        YIntervalSeries series = new YIntervalSeries(seriesName);
-        int x = 0;
-        for (double[] v : values.values()) {
-            series.add(x++, v[0], v[1], v[2]);
+    /** A category's value with its interval [low, high], and the target it should reach (null where none). */
+    record Interval(String category, double value, double low, double high, Double target) {}
+
+    /**
+     * Per category its value with the interval drawn as an error bar ({@code valueName}) and, where it has one, its
+     * target as a black dash ({@code targetName}).
+     */
+    static JFreeChart intervals(String title, String categoryLabel, String valueLabel, String valueName,
+                                String targetName, List<Interval> intervals) {
+        YIntervalSeries values = new YIntervalSeries(valueName);
+        YIntervalSeries targets = new YIntervalSeries(targetName);
+        for (int x = 0; x < intervals.size(); x++) {
+            Interval i = intervals.get(x);
+            values.add(x, i.value(), i.low(), i.high());
+            if (i.target() != null) {
+                targets.add(x, i.target(), i.target(), i.target());
+            }
         }
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
-        data.addSeries(series);
+        data.addSeries(values);
+        data.addSeries(targets);
         XYErrorRenderer renderer = new XYErrorRenderer();
         renderer.setDrawXError(false);
-        renderer.setSeriesLinesVisible(0, false);
+        renderer.setDefaultLinesVisible(false);
         renderer.setSeriesShape(0, ShapeUtils.createDiamond(5f));
+        renderer.setSeriesShape(1, new Rectangle2D.Double(-12, -1.5, 24, 3));
+        renderer.setSeriesPaint(1, Color.BLACK);
         renderer.setErrorStroke(new BasicStroke(2f));
         renderer.setCapLength(10);
         NumberAxis range = new NumberAxis(valueLabel);
         range.setAutoRangeIncludesZero(false);
-        SymbolAxis categories = new SymbolAxis(categoryLabel, values.keySet().toArray(String[]::new));
+        SymbolAxis categories = new SymbolAxis(categoryLabel,
+                intervals.stream().map(Interval::category).toArray(String[]::new));
         categories.setGridBandsVisible(false);
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT,
                 new XYPlot(data, categories, range, renderer), true);

@@ -41,13 +41,6 @@ import org.apache.spark.sql.types.StructField;
  * early exits agreed with the full model (the audit). Each section says what it lacks when its tables are absent.
  */
 public final class Report {
-    /**
-     * The runs table's audit of a run (issue 16: score scores a sample at full depth too): rows audited, the share
-     * whose early-exit label equals the full model's, and its 95% interval, as fractions. Runs tables without these
-     * columns have no audit to show.
-     */
-    static final List<String> AUDIT_COLUMNS = List.of("audit_rows", "audit_agreement", "audit_low", "audit_high");
-
     /** Scoring runs drawn in the exit-share chart: the latest, so that the chart of a long schedule stays legible. */
     static final int EXIT_RUNS_DRAWN = 8;
 
@@ -129,7 +122,7 @@ public final class Report {
         return roots.stream().map(r -> read(r, table).withColumn("sweep",
                         when(col("run_id").isin(shared), concat(lit(r.root().getFileName() + "/"), col("run_id")))
                                 .otherwise(col("run_id"))))
-                .reduce((a, b) -> a.unionByName(b, true)).orElse(null);
+                .reduce(Dataset::unionByName).orElse(null);
     }
 
     /**
@@ -140,7 +133,8 @@ public final class Report {
         Dataset<Row> stats = read(scoring, Catalog.PARTITION_STATS).groupBy("run_id").agg(
                 sum("rows").as("rows"), sum("rows_failed").as("rows_failed"),
                 sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"),
-                sum("model_ms").as("model_ms"));
+                sum("model_ms").as("model_ms"), sum("audit_agreed").as("audit_agreed"),
+                sum("audit_layers").as("audit_layers"), sum("audit_ms").as("audit_ms"));
         Dataset<Row> runs = read(scoring, Catalog.RUNS).drop("rows", "rows_failed", "expected_saving");
         Column runSeconds = col("finished_at").cast("double").minus(col("started_at").cast("double"));
         return runs.join(stats, "run_id", "full_outer")
@@ -475,33 +469,46 @@ public final class Report {
     }
 
     /**
-     * Agreement of each audited run's early exits with the full model on its audit sample, with the 95% interval;
-     * runs tables written before score audited have no audit columns.
+     * Agreement of each audited run's early exits with the full model on its audit sample, with the 95% interval
+     * and what calibration promised for its operating point; a run whose whole interval lies below the promise
+     * has drifted from the calibration data and is flagged. Then the audit's cost, and agreement per day.
      */
     private static void auditSection(Html html, Dataset<Row> perRun) {
         html.section("audit", "Audit agreement");
-        if (perRun == null || !Arrays.asList(perRun.columns()).containsAll(AUDIT_COLUMNS)) {
-            html.paragraph("No audit was recorded: the runs table has no audit columns ("
-                    + String.join(", ", AUDIT_COLUMNS) + ").").endSection();
-            return;
-        }
-        Dataset<Row> audited = perRun.filter(col("audit_agreement").isNotNull()).orderBy("started_at", "run_id")
-                .select("run_id", "started_at", "threshold", "saving", "audit_rows", "audit_agreement", "audit_low",
-                        "audit_high");
-        List<Row> rows = audited.collectAsList();
+        Dataset<Row> audited = perRun == null ? null : perRun.filter(col("audit_agreement").isNotNull())
+                .withColumn("drifted", col("audit_high").lt(col("audit_expected")));
+        List<Row> rows = audited == null ? List.of() : audited.orderBy("started_at", "run_id").collectAsList();
         if (rows.isEmpty()) {
-            html.paragraph("No audit was recorded for these runs.").endSection();
+            html.paragraph("No audit was recorded: these runs were scored before score audited a sample of its rows"
+                    + " at full depth.").endSection();
             return;
         }
-        html.paragraph("Share of each run's audit sample whose early-exit label equals the full model's (S=0) label,"
-                + " with its 95% interval.");
-        Map<String, double[]> agreement = new LinkedHashMap<>();
-        rows.forEach(r -> agreement.put(r.getAs("run_id"), new double[] {100 * r.<Double>getAs("audit_agreement"),
-                100 * r.<Double>getAs("audit_low"), 100 * r.<Double>getAs("audit_high")}));
-        html.image("audit-agreement", "Audit: agreement with the full model per run, 95% interval",
+        html.paragraph("Share of each run's audit sample whose early-exit label is the full model's (S=0), with its"
+                + " 95% interval, against the agreement calibrate measured for the run's operating point"
+                + " (audit_expected; none for a threshold given as a number). A run whose whole interval lies below"
+                + " it has drifted from the calibration data.");
+        List<String> drifted = rows.stream().filter(r -> Boolean.TRUE.equals(r.getAs("drifted")))
+                .map(r -> r.<String>getAs("run_id")).toList();
+        html.paragraph(drifted.isEmpty() ? "No run drifted." : "Drifted: " + String.join(", ", drifted) + ".");
+        List<Charts.Interval> agreement = rows.stream().map(r -> new Charts.Interval(r.getAs("run_id"),
+                100 * r.<Double>getAs("audit_agreement"), 100 * r.<Double>getAs("audit_low"),
+                100 * r.<Double>getAs("audit_high"),
+                r.getAs("audit_expected") == null ? null : 100 * r.<Double>getAs("audit_expected"))).toList();
+        html.image("audit-agreement", "Audit: agreement with the full model per run, 95% interval, and what"
+                        + " calibration promised",
                 Charts.png(Charts.intervals("Audit agreement per run", "run", "agreement with S=0 (% of audited rows)",
-                        "agreement (95% interval)", agreement)));
-        html.table("audit-table", audited);
+                        "agreement (95% interval)", "calibration promised", agreement)));
+        html.table("audit-table", audited.orderBy("started_at", "run_id").select(col("run_id"), col("started_at"),
+                col("threshold"), col("saving"), col("audit_rows"), col("audit_agreement"), col("audit_low"),
+                col("audit_high"), col("audit_expected"), col("drifted"), col("audit_layers"), col("audit_ms")));
+        html.paragraph("audit_layers, audit_ms: the encoder layers and model time the audit added (rows that left"
+                + " early, run again to the last layer).");
+        html.subheading("Agreement per day");
+        html.table("audit-per-day", audited.groupBy(to_date(col("started_at")).as("day"))
+                .agg(count(lit(1)).as("runs"), sum("audit_rows").as("audit_rows"),
+                        sum("audit_agreed").divide(sum("audit_rows")).as("audit_agreement"),
+                        sum("layers_computed").as("layers_computed"), sum("layers_full").as("layers_full"))
+                .withColumn("saving", saving()).drop("layers_computed", "layers_full").orderBy("day"));
         html.endSection();
     }
 

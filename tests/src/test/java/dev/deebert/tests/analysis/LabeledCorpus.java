@@ -173,18 +173,20 @@ final class LabeledCorpus {
     }
 
     /**
-     * A root at {@code dir} holding the runs table of {@link #calibratedRuns()} with the audit columns score records
-     * (issue 16), made up: per run id, {agreement, low, high} of {@link #ROWS} audited rows.
+     * A root at {@code dir} holding the runs table of {@link #calibratedRuns()} with its audit made up: per run id,
+     * {agreement, low, high, expected (null: none)} of {@link #ROWS} audited rows.
      */
-    static Path audited(Path dir, Map<String, double[]> agreement) {
+    static Path audited(Path dir, Map<String, Double[]> audit) {
         SparkSession spark = SparkTestSession.get();
-        List<Row> audit = agreement.entrySet().stream().map(e -> RowFactory.create(e.getKey(), (long) ROWS,
-                e.getValue()[0], e.getValue()[1], e.getValue()[2])).toList();
+        List<Row> rows = audit.entrySet().stream().map(e -> RowFactory.create(e.getKey(), (long) ROWS,
+                e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3])).toList();
         StructType schema = new StructType().add("run_id", DataTypes.StringType)
                 .add("audit_rows", DataTypes.LongType).add("audit_agreement", DataTypes.DoubleType)
-                .add("audit_low", DataTypes.DoubleType).add("audit_high", DataTypes.DoubleType);
+                .add("audit_low", DataTypes.DoubleType).add("audit_high", DataTypes.DoubleType)
+                .add("audit_expected", DataTypes.DoubleType);
         spark.read().format("delta").load(calibratedRuns().resolve("runs").toString())
-                .join(spark.createDataFrame(audit, schema), "run_id")
+                .drop("audit_rows", "audit_agreement", "audit_low", "audit_high", "audit_expected")
+                .join(spark.createDataFrame(rows, schema), "run_id")
                 .write().format("delta").save(dir.resolve("runs").toString());
         return dir;
     }

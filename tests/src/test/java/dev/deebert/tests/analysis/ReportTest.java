@@ -22,10 +22,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,11 +83,10 @@ class ReportTest {
                 "per-partition", "labels", "audit")) {
             assertTrue(html.contains("id=\"" + id + "\""), "section " + id);
         }
-        assertEquals(List.of("fig2", "fig3", "run-times", "fig4-forced", "exits", "layers-per-run"),
+        assertEquals(List.of("fig2", "fig3", "run-times", "fig4-forced", "exits", "layers-per-run", "audit-agreement"),
                 new ArrayList<>(figures(html).keySet()));
         assertEquals(1, html.split("<script", -1).length - 1, "the layout probe is the page's only script");
         assertFalse(html.contains("src=\"http") || html.contains("<link"), "self-contained");
-        assertTrue(html.contains("No audit was recorded: the runs table has no audit columns"));
     }
 
     /** The points calibrate wrote into the scoring runs' model are marked on the sweep they were chosen from. */
@@ -127,19 +130,35 @@ class ReportTest {
         assertTrue(html.contains(totals), "per-partition totals of " + LabeledCorpus.CALIBRATED_RUN);
     }
 
-    /** Where runs records an audit, agreement per run is drawn with its interval and listed. */
+    /** Each run's audit as score recorded it in runs, and what calibration promised for the operating point. */
     @Test
-    void auditAgreementPerRunWithItsInterval() throws IOException {
-        Path root = LabeledCorpus.audited(tmp.resolve("audited"), Map.of(LabeledCorpus.FULL_RUN,
-                new double[] {1.0, 0.98, 1.0}, LabeledCorpus.CALIBRATED_RUN, new double[] {0.9375, 0.9, 0.96}));
+    void auditAgreementPerRunAsRecorded() {
+        String audit = html.substring(html.indexOf("<table id=\"audit-table\""));
+        audit = audit.substring(0, audit.indexOf("</table>"));
+        for (Row run : spark.read().format("delta").load(runs.resolve("runs").toString()).collectAsList()) {
+            String cells = "<td class=\"n\">" + run.<Long>getAs("audit_rows") + "</td>"
+                    + Stream.of("audit_agreement", "audit_low", "audit_high").map(c -> "<td class=\"n\">"
+                            + String.format(Locale.ROOT, "%.4g", run.<Double>getAs(c)) + "</td>")
+                    .collect(Collectors.joining());
+            assertTrue(audit.contains(cells), run.getAs("run_id") + ": " + cells + " in " + audit);
+        }
+        assertTrue(html.contains("No run drifted."));
+    }
+
+    /** A run whose whole agreement interval lies below what calibration promised is flagged as drifted. */
+    @Test
+    void aRunBelowWhatCalibrationPromisedIsFlagged() throws IOException {
+        Path root = LabeledCorpus.audited(tmp.resolve("audited"), Map.of(
+                LabeledCorpus.FULL_RUN, new Double[] {1.0, 0.98, 1.0, null},
+                LabeledCorpus.CALIBRATED_RUN, new Double[] {0.9375, 0.9, 0.96, 0.97}));
         Path file = tmp.resolve("audited.html");
         assertEquals(0, DeeBertMain.execute("report", "--output", root.toString(), "--html", file.toString()));
         String page = Files.readString(file);
         assertTrue(figures(page).containsKey("audit-agreement"));
+        assertTrue(page.contains("Drifted: " + LabeledCorpus.CALIBRATED_RUN + "."), "flagged");
         String audit = page.substring(page.indexOf("<table id=\"audit-table\""));
-        assertTrue(audit.contains("<td>" + LabeledCorpus.CALIBRATED_RUN + "</td>"), audit);
-        assertTrue(audit.contains("<td class=\"n\">0.9375</td><td class=\"n\">0.9000</td><td class=\"n\">0.9600</td>"),
-                audit);
+        assertTrue(audit.contains("<td class=\"n\">0.9375</td><td class=\"n\">0.9000</td><td class=\"n\">0.9600</td>"
+                + "<td class=\"n\">0.9700</td><td>true</td>"), audit);
         assertTrue(page.contains("No sweep tables"), "a root of runs alone");
     }
 
