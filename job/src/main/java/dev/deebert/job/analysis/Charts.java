@@ -168,7 +168,6 @@ final class Charts {
         renderer.setDefaultLinesVisible(false);
         renderer.setSeriesShape(0, ShapeUtils.createDiamond(5f));
         renderer.setSeriesShape(1, new Rectangle2D.Double(-12, -1.5, 24, 3));
-        renderer.setSeriesPaint(1, Color.BLACK);
         renderer.setErrorStroke(new BasicStroke(2f));
         renderer.setCapLength(10);
         NumberAxis range = new NumberAxis(valueLabel);
@@ -178,8 +177,10 @@ final class Charts {
         categories.setGridBandsVisible(false);
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT,
                 new XYPlot(data, categories, range, renderer), true);
-        // ChartFactory applies its theme to the charts it makes; this one is made by hand.
+        // ChartFactory applies its theme to the charts it makes; this one is made by hand. The theme sets every
+        // series' paint, so the target's black comes after it.
         ChartFactory.getChartTheme().apply(chart);
+        renderer.setSeriesPaint(1, Color.BLACK);
         return styled(chart);
     }
 

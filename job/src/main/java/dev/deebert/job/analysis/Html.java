@@ -11,8 +11,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * A self-contained HTML page built section by section: tables, and PNG images inlined as data URIs. It is laid
- * out to fit a 1280-pixel-wide window: images scale down, and table cells wrap anywhere rather than widen the
- * page.
+ * out to fit a 1280-pixel-wide window: images scale down, hashes are shortened, and column names and long values
+ * wrap rather than widen the page.
  */
 final class Html {
     /** Rows shown per table: a report is read by people, the exported tables hold everything. */
@@ -109,8 +109,9 @@ final class Html {
         return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title>\n"
                 + "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
                 + "margin:1em 0;font-size:90%}th,td{border:1px solid #ccc;padding:2px 6px}"
-                + "td{overflow-wrap:break-word}td.n,td.hash{white-space:nowrap}td.n{text-align:right}th{background:#eee}figure{margin:1em 0}"
-                + "img{max-width:100%;height:auto}figcaption{color:#444;max-width:900px}</style>\n"
+                + "td{overflow-wrap:break-word}td.n,td.hash{white-space:nowrap}td.n{text-align:right}"
+                + "th{background:#eee}figure{margin:1em 0}img{max-width:100%;height:auto}"
+                + "figcaption{color:#444;max-width:900px}</style>\n"
                 + LAYOUT_PROBE + "</head>\n<body><h1>" + escape(title) + "</h1>\n" + body + "</body></html>\n";
     }
 

@@ -239,7 +239,8 @@ public final class Report {
         html.paragraph("Quality is measured on a sweep's labeled rows at each entropy threshold S; the drop is in"
                 + " accuracy points against S=0 (the full model). Expected saving = share of encoder layers not"
                 + " computed; actual saving = share of model time saved by the real early exit (sweep"
-                + " --measure-time).");
+                + " --measure-time); agreement = share of rows labelled as by the full model, what a scoring run's"
+                + " audit should find at that S.");
         List<String> files = chosen.stream().map(c -> c.file().toString()).distinct().toList();
         html.paragraph(files.isEmpty() ? "No operating points marked: no scoring run's model has a deebert.json"
                 + " (calibrate writes it)." : "Marked: the operating points calibrate chose (" + String.join(", ", files)
@@ -261,7 +262,8 @@ public final class Report {
                         "calibrated operating point", marks))));
         html.table("sweep-table", sweeps.orderBy("sweep", "threshold").select(col("sweep"), col("threshold"),
                 col("rows"), col("accuracy"), col("macro_f1"), col("positive_f1"), col("quality_drop"),
-                col("expected_saving"), col("mean_exit_layer"), col("measured_ms"), col("actual_saving"),
+                col("expected_saving"), col("mean_exit_layer"), col("agreement"), col("measured_ms"),
+                col("actual_saving"),
                 col("precision"), col("max_seq_len"), col("model_sha256")));
         html.endSection();
     }
