@@ -162,7 +162,9 @@ final class Charts {
         }
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         data.addSeries(values);
-        data.addSeries(targets);
+        if (targets.getItemCount() > 0) {
+            data.addSeries(targets);
+        }
         XYErrorRenderer renderer = new XYErrorRenderer();
         renderer.setDrawXError(false);
         renderer.setDefaultLinesVisible(false);
