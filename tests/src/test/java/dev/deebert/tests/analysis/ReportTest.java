@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,7 +64,7 @@ class ReportTest {
     /** Figure id -> caption, each image checked to be a drawn PNG chart. */
     static Map<String, String> figures(String page) throws IOException {
         Matcher images = IMAGE.matcher(page);
-        Map<String, String> figures = new java.util.LinkedHashMap<>();
+        Map<String, String> figures = new LinkedHashMap<>();
         while (images.find()) {
             byte[] png = Base64.getDecoder().decode(images.group(2));
             assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(png, 4), images.group(1));
