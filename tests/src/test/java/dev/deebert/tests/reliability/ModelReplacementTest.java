@@ -45,6 +45,7 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +65,7 @@ class ModelReplacementTest {
      * another writer replaces it. Every task attempt must fail on the hash, and no row may be stamped.
      */
     @Test
+    @Tag("slow")
     void aModelReplacedAfterTheDriverCheckedItFailsTheRunAndStampsNoRow() throws Exception {
         SparkSession spark = SparkTestSession.get();
         Path input = input(40);

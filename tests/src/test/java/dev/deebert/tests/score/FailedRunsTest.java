@@ -29,6 +29,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -182,6 +183,7 @@ class FailedRunsTest {
     }
 
     @Test
+    @Tag("slow")
     void aMicroBatchWithMoreFailedRowsThanAllowedIsScoredAgainByTheNextRun() {
         Path input = tmp.resolve("null-stream/input");
         write(input.resolve("a.json"), 0, 36, 4);

@@ -404,6 +404,7 @@ class IncrementalScoreTest {
      * their times; a file still being written under a hidden name (then renamed in) is read once complete.
      */
     @Test
+    @Tag("slow")
     void filesWithOldModificationTimesAreScoredAndHiddenFilesOnlyOnceRenamed() throws IOException {
         Path input = tmp.resolve("old-files/input");
         Path out = tmp.resolve("old-files/out");

@@ -121,6 +121,7 @@ class ScoreJobTest {
      * of about 120 rows: windows of 112 rows and a short one, neither a multiple of the batch size.
      */
     @Test
+    @Tag("slow")
     void refillScoresEveryRowAsCompactionDoesAndStatsAddUp() {
         Path out = tmp.resolve("refill");
         Map<Batching, Map<String, Row>> byId = new LinkedHashMap<>();
@@ -178,6 +179,7 @@ class ScoreJobTest {
     }
 
     @Test
+    @Tag("slow")
     void zeroThresholdRunsEveryLayerAndLargerThresholdsExitEarlier() {
         Path out = tmp.resolve("thresholds");
         double previous = Double.MAX_VALUE;
@@ -223,6 +225,7 @@ class ScoreJobTest {
     }
 
     @Test
+    @Tag("slow")
     void derivedIdsAreStableAcrossReruns() {
         Path out = tmp.resolve("ids");
         new ScoreJob(spark).run(request(corpus, out, 0.5, "a", null));
