@@ -157,9 +157,11 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             if (rows.isEmpty() || rows.get(0).schema().getFieldIndex(Catalog.AUDIT_SAMPLE).isEmpty()) {
                 return fullLabels;
             }
+            boolean[] audited = new boolean[rows.size()];
             TokenizedText[] again = new TokenizedText[tokens.length];
             for (int i = 0; i < rows.size(); i++) {
-                if (predictions[i] != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE)) {
+                audited[i] = predictions[i] != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE);
+                if (audited[i]) {
                     for (int c = firstChunk[i]; c < firstChunk[i + 1]; c++) {
                         if (chunkPredictions[c].exitLayer() < spec.numLayers()) {
                             again[c] = tokens[c];
@@ -169,7 +171,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
             }
             Prediction[] full = run(spec.batchesByLength(again), again, fullDepth);
             for (int i = 0; i < rows.size(); i++) {
-                if (predictions[i] != null && rows.get(i).<Boolean>getAs(Catalog.AUDIT_SAMPLE)) {
+                if (audited[i]) {
                     List<Prediction> fullChunks = new ArrayList<>();
                     int layers = 0;
                     for (int c = firstChunk[i]; c < firstChunk[i + 1]; c++) {
