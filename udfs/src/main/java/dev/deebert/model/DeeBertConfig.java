@@ -57,6 +57,9 @@ public record DeeBertConfig(
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public DeeBertConfig {
+        if (initializerRange <= 0) {
+            initializerRange = 0.02;  // transformers' default, for a config.json that leaves it out
+        }
         if (id2label == null || id2label.isEmpty()) {
             id2label = new TreeMap<>();
             for (int i = 0; i < numLabels; i++) {

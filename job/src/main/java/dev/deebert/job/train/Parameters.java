@@ -2,14 +2,11 @@ package dev.deebert.job.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import dev.deebert.job.importer.UntrainedExits;
 import dev.deebert.model.DeeBertConfig;
 import dev.deebert.model.DeeBertWeights;
 import dev.deebert.model.TensorNames;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,33 +25,16 @@ final class Parameters {
     }
 
     /**
-     * Takes a backbone's weights for {@code labels}. When the number of labels differs, the final classifier
-     * and the ramp classifiers are re-initialised as transformers does (normal(0, initializer_range), bias 0),
-     * from {@code seed}.
+     * Takes a backbone's weights for {@code labels}. When the number of labels differs, every classifier is
+     * re-initialised from {@code seed} as import initialises new exits ({@link UntrainedExits#classifiers}).
      */
     static Parameters forLabels(DeeBertWeights backbone, LabelSet labels, long seed, NDManager manager) {
         DeeBertConfig config = backbone.config().withLabels(labels.names());
         Map<String, NDArray> tensors = new LinkedHashMap<>(backbone.asMap());
         if (backbone.config().numLabels() != labels.size()) {
-            manager.getEngine().setRandomSeed((int) seed);
-            double std = config.initializerRange() > 0 ? config.initializerRange() : 0.02;
-            Shape weight = new Shape(labels.size(), config.hiddenSize());
-            for (TensorNames.Params classifier : classifiers(config)) {
-                tensors.put(classifier.weight(), manager.randomNormal(0f, (float) std, weight, DataType.FLOAT32));
-                tensors.put(classifier.bias(), manager.zeros(new Shape(labels.size())));
-            }
+            tensors.putAll(UntrainedExits.classifiers(config, seed, manager));
         }
         return new Parameters(DeeBertWeights.of(config, tensors));
-    }
-
-    /** The final classifier, then ramp 0's, 1's ...: the order the seed's values are drawn in. */
-    private static List<TensorNames.Params> classifiers(DeeBertConfig config) {
-        List<TensorNames.Params> classifiers = new ArrayList<>();
-        classifiers.add(TensorNames.FINAL_HEAD.classifier());
-        for (int i = 0; i < config.numHiddenLayers() - 1; i++) {
-            classifiers.add(TensorNames.ramp(i).classifier());
-        }
-        return classifiers;
     }
 
     DeeBertWeights weights() {
