@@ -134,6 +134,35 @@ class TrainCommandTest {
     }
 
     /**
+     * train re-heads a backbone whose labels differ as import makes heads for given labels: a bare backbone
+     * imported with the two default labels and re-headed by train for three trains to the same weights as
+     * the backbone imported for those three.
+     */
+    @Test
+    void aReHeadedBackboneTrainsAsOneImportedForItsLabels() throws Exception {
+        Path trainFile = SyntheticSentiment.writeJsonl(temp.resolve("train.jsonl"), SyntheticSentiment.rows(40, 9));
+        Path devFile = SyntheticSentiment.writeJsonl(temp.resolve("dev.jsonl"), SyntheticSentiment.rows(20, 10));
+        String backbone = Fixtures.hf("bert-base").toString();
+        List<String> trained = new ArrayList<>();
+        for (String labels : new String[] {null, "neg,neu,pos"}) {
+            Path imported = temp.resolve("imported-" + labels);
+            List<String> importArgs = new ArrayList<>(List.of("import", "--hf", backbone, "--out", imported.toString()));
+            if (labels != null) {
+                importArgs.addAll(List.of("--labels", labels));
+            }
+            assertEquals(0, DeeBertMain.execute(importArgs.toArray(new String[0])));
+            assertEquals(labels == null ? 2 : 3, ModelDirectory.open(imported).config().numLabels());
+            Path out = temp.resolve("trained-" + labels);
+            assertEquals(0, DeeBertMain.execute("train", "--model", imported.toString(), "--train",
+                    trainFile.toString(), "--dev", devFile.toString(), "--out", out.toString(), "--max-seq-len", "16",
+                    "--epochs", "1", "--threads", "1"));
+            assertEquals(List.of("neg", "neu", "pos"), ModelDirectory.open(out).config().labelNames());
+            trained.add(ModelDirectory.open(out).weightsSha256());
+        }
+        assertEquals(trained.get(0), trained.get(1));
+    }
+
+    /**
      * The model records the length it was trained at, and score and inspect run at it unless told otherwise:
      * rows longer than 32 tokens are cut to 32, not to the 64 the golden model's positions would allow.
      */
