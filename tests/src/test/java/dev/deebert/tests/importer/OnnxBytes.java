@@ -7,15 +7,15 @@ import java.io.IOException;
 import java.util.List;
 
 /** ONNX messages written with protobuf's own encoder, following onnx.proto's field numbers, for tests. */
-final class OnnxBytes {
+public final class OnnxBytes {
     private OnnxBytes() {}
 
-    interface Body {
+    public interface Body {
         void write(CodedOutputStream out) throws IOException;
     }
 
     /** ModelProto: ir_version 1, graph 7. */
-    static byte[] model(byte[] graph) throws IOException {
+    public static byte[] model(byte[] graph) throws IOException {
         return message(m -> {
             m.writeInt64(1, 8);
             m.writeByteArray(7, graph);
@@ -23,7 +23,7 @@ final class OnnxBytes {
     }
 
     /** TensorProto: dims 1, data_type 2, name 8, then the data fields {@code data} writes. */
-    static byte[] tensor(String name, long[] dims, int dataType, Body data) throws IOException {
+    public static byte[] tensor(String name, long[] dims, int dataType, Body data) throws IOException {
         return message(t -> {
             for (long d : dims) {
                 t.writeInt64(1, d);
@@ -35,7 +35,7 @@ final class OnnxBytes {
     }
 
     /** NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, t 5, type 20). */
-    static byte[] node(String name, String op, List<String> inputs, List<String> outputs, byte[] value)
+    public static byte[] node(String name, String op, List<String> inputs, List<String> outputs, byte[] value)
             throws IOException {
         return message(n -> {
             for (String i : inputs) {
@@ -57,11 +57,11 @@ final class OnnxBytes {
     }
 
     /** One length-delimited field of a GraphProto (node 1, initializer 5). */
-    static byte[] field(int number, byte[] message) throws IOException {
+    public static byte[] field(int number, byte[] message) throws IOException {
         return message(g -> g.writeBytes(number, ByteString.copyFrom(message)));
     }
 
-    static byte[] message(Body body) throws IOException {
+    public static byte[] message(Body body) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         body.write(out);
@@ -69,7 +69,7 @@ final class OnnxBytes {
         return bytes.toByteArray();
     }
 
-    static byte[] concat(byte[]... parts) {
+    public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         for (byte[] p : parts) {
             all.writeBytes(p);
