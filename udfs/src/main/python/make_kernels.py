@@ -10,11 +10,15 @@ Each module is one stateless function (no parameters), so it runs on whatever de
   pack_linear_int8.pt  weight [out, in] float32 -> the weight quantized to int8 per output channel
                   (symmetric) and packed once for fbgemm: a LinearPackedParamsBase, a TorchScript custom
                   class that the engine holds as a DJL IValue and passes back to linear_int8.
-  linear_int8.pt  x [..., in] float32, packed weight, bias, "none" | "gelu" -> quantized::linear_dynamic with
-                  each token quantized on its own: scaled into [-1, 1] by its largest |value|, a row of +1s
-                  and a row of -1s appended so that the op's per-tensor range is [-1, 1] for any batch, the
-                  int32 result rescaled per token with the float32 bias added (then exact GELU if asked). So a
-                  row's result does not depend on the rows batched with it (batched == batch 1 holds).
+  linear_int8.pt  x [..., in] float32, packed weight, bias, outliers [k] int64, outlier weight [k, out] float32,
+                  "none" | "gelu" -> quantized::linear_dynamic with each token quantized on its own: scaled into
+                  [-1, 1] by its largest |value|, a row of +1s and a row of -1s appended so that the op's
+                  per-tensor range is [-1, 1] for any batch, the int32 result rescaled per token with the
+                  float32 bias added; the k outlier input columns (a fixed set per layer, often none) are left
+                  out of the quantized input and added back through a float32 [*, k] x [k, out] GEMM, as
+                  LLM.int8() does: one feature of |x| ~ 30 would otherwise leave the others a few of the 127
+                  levels; then exact GELU if asked. A row's result does not depend on the rows batched with it
+                  (batched == batch 1 holds).
                   Why this op: it is libtorch 2.5.1's fastest int8 path on AVX2 (fbgemm; the per-tensor op alone
                   measured 1.4-2.7x oneDNN fp32 at BERT-small GEMM shapes on the 2 loaded dev cores, the per-token
                   scaling gives part of that back), with per-channel weight scales; the legacy tensor-only
@@ -60,19 +64,23 @@ class PackLinearInt8(torch.nn.Module):
 
 class LinearInt8(torch.nn.Module):
     def forward(self, x: torch.Tensor, packed: torch.classes.quantized.LinearPackedParamsBase, bias: torch.Tensor,
-                activation: str) -> torch.Tensor:
+                outliers: torch.Tensor, outlier_weight: torch.Tensor, activation: str) -> torch.Tensor:
         shape = x.shape
         rows = x.reshape(-1, shape[-1])
         n = rows.size(0)
+        # the outlier input columns go through the float32 side GEMM, so they leave the int8 input as zeros
+        quantized = rows.index_fill(1, outliers, 0.0) if outliers.numel() > 0 else rows
         # each token scaled into [-1, 1] by its own largest |value|, plus a row of +1s and a row of -1s, so that
         # the per-tensor range linear_dynamic picks is [-1, 1] whatever the batch: per-token quantization
-        scale = torch.linalg.vector_norm(rows, float("inf"), [-1], True).clamp_min(1e-30)
+        scale = torch.linalg.vector_norm(quantized, float("inf"), [-1], True).clamp_min(1e-30)
         unit = torch.empty([n + 2, rows.size(1)], dtype=x.dtype)
-        torch.div(rows, scale, out=unit.narrow(0, 0, n))
+        torch.div(quantized, scale, out=unit.narrow(0, 0, n))
         unit[n].fill_(1.0)
         unit[n + 1].fill_(-1.0)
         y = torch.ops.quantized.linear_dynamic(unit, packed, True).narrow(0, 0, n)
         y = torch.addcmul(bias, y, scale, out=y)
+        if outliers.numel() > 0:
+            y.addmm_(rows.index_select(1, outliers), outlier_weight)
         if activation == "gelu":
             y = torch.nn.functional.gelu(y)
         return y.reshape(shape[:-1] + [y.size(1)])

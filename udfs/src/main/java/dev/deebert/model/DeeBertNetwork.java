@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -17,7 +18,10 @@ import ai.djl.pytorch.jni.IValue;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -82,9 +86,15 @@ public final class DeeBertNetwork {
 
     /**
      * A Linear layer in the compute precision; {@code packed}: the weight is in oneDNN's layout; {@code int8}:
-     * fbgemm's packed int8 weight (then {@code weight} is null, the bias float32), else null.
+     * its int8 form (then {@code weight} is null, the bias float32), else null.
      */
-    private record Dense(NDArray weight, NDArray bias, boolean packed, IValue int8) {}
+    private record Dense(NDArray weight, NDArray bias, boolean packed, Int8 int8) {}
+
+    /**
+     * A Linear at int8: fbgemm's packed int8 weight, and the input columns kept in float32 ({@code outliers}
+     * [k] int64) with their weights ({@code outlierWeight} [k, out] float32); k is often 0.
+     */
+    private record Int8(IValue packed, NDArray outliers, NDArray outlierWeight) {}
 
     /** Query, key and value are one [3H, H] GEMM; the query rows carry the 1/sqrt(D) score scale. */
     private record Layer(Dense qkv, Dense attentionOut, NDArray attentionNormWeight, NDArray attentionNormBias,
@@ -140,6 +150,19 @@ public final class DeeBertNetwork {
 
     /** GEMM height the packed layouts are chosen for: a batch of 32 rows of 128 tokens. */
     private static final long TYPICAL_GEMM_ROWS = 32 * 128;
+    /**
+     * int8 keeps a Linear's input feature in float32 when its largest |value| on the probe passes this:
+     * LLM.int8()'s threshold. BERT-family encoders carry a few such features (|x| up to ~35 where the others
+     * stay under ~2) at fixed positions whatever the text, and per-token scales set by them leave the other
+     * features a few of the 127 levels, which moved the demo model's ramp entropies by up to 0.35.
+     */
+    private static final float OUTLIER_INPUT = 6f;
+    /** At most this many float32 columns per Linear, the largest: the side GEMM stays small. */
+    private static final int MAX_OUTLIERS = 32;
+    /** The probe: rows of random token ids, enough for every outlier feature to show. */
+    private static final int PROBE_ROWS = 8;
+    private static final int PROBE_TOKENS = 64;
+    private static final long PROBE_SEED = 20200412L;
 
     private final DeeBertConfig config;
     /** Null in training: every op stays in DJL, where gradients flow. */
@@ -152,6 +175,8 @@ public final class DeeBertNetwork {
     private final List<Layer> layers;
     /** The exit after layer l at l - 1: ramps, then the final head. */
     private final List<Exit> exits;
+    /** Only while probing for int8's outliers: each Linear's largest |input| per column [in], in run order. */
+    private List<float[]> inputMaxima;
 
     private DeeBertNetwork(DeeBertConfig config, LibTorchOps torch, boolean bf16, boolean training,
                            Embeddings embeddings, List<Layer> layers, List<Exit> exits) {
@@ -175,8 +200,34 @@ public final class DeeBertNetwork {
             throw new IllegalArgumentException("--precision int8 runs on CPU only (libtorch's dynamic int8 GEMMs "
                     + "have no GPU kernels); on " + owner.getDevice() + " use fp32 or bf16");
         }
-        return bind(weights, LibTorchOps.get(), precision == Precision.BF16, precision == Precision.INT8, false,
-                owner);
+        LibTorchOps torch = LibTorchOps.get();
+        Iterator<long[]> outliers = precision == Precision.INT8 ? outlierColumns(weights, torch, owner).iterator()
+                : null;
+        return bind(weights, torch, precision == Precision.BF16, outliers, false, owner);
+    }
+
+    /**
+     * For int8: each Linear's input columns to keep in float32, in the order the layers make and run them.
+     * Found once, on a probe of random token ids through the float32 network: the features whose largest
+     * |value| passes {@link #OUTLIER_INPUT}, at most {@link #MAX_OUTLIERS}. A fixed set per Linear keeps a row's
+     * result independent of the rows batched with it.
+     */
+    private static List<long[]> outlierColumns(DeeBertWeights weights, LibTorchOps torch, NDManager owner) {
+        DeeBertConfig c = weights.config();
+        try (NDManager probe = owner.newSubManager()) {
+            DeeBertNetwork fp32 = bind(weights, torch, false, null, false, probe);
+            fp32.inputMaxima = new ArrayList<>();
+            Random random = new Random(PROBE_SEED);
+            int tokens = Math.min(PROBE_TOKENS, BatchInputs.maxTokens(c));
+            List<TokenizedText> rows = Stream.generate(() -> new TokenizedText(
+                    random.longs(tokens, 0, c.vocabSize()).toArray(), new long[tokens], false))
+                    .limit(PROBE_ROWS).toList();
+            fp32.encode(BatchInputs.of(probe, rows, c), EVERY_LAYER);
+            return fp32.inputMaxima.stream().map(maxima -> IntStream.range(0, maxima.length)
+                    .filter(i -> maxima[i] > OUTLIER_INPUT).boxed()
+                    .sorted(Comparator.comparingDouble(i -> -maxima[i])).limit(MAX_OUTLIERS)
+                    .mapToLong(Integer::longValue).sorted().toArray()).toList();
+        }
     }
 
     /**
@@ -185,12 +236,15 @@ public final class DeeBertNetwork {
      * {@code weights}.
      */
     public static DeeBertNetwork forTraining(DeeBertWeights weights, NDManager owner) {
-        return bind(weights, null, false, false, true, owner);
+        return bind(weights, null, false, null, true, owner);
     }
 
-    /** Lays the weights out for the forward pass; derived tensors (fused QKV, casts, packed copies) go to owner. */
-    private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16, boolean int8,
-                                       boolean training, NDManager owner) {
+    /**
+     * Lays the weights out for the forward pass; derived tensors (fused QKV, casts, packed copies) go to owner.
+     * {@code int8Outliers}: for int8, each Linear's float32 input columns in the order Linears are made; else null.
+     */
+    private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16,
+                                       Iterator<long[]> int8Outliers, boolean training, NDManager owner) {
         DeeBertConfig c = weights.config();
         boolean pack = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType())
                 && (!bf16 || torch.packsBFloat16());
@@ -200,7 +254,7 @@ public final class DeeBertNetwork {
             TensorNames.Embeddings e = TensorNames.EMBEDDINGS;
             Embeddings embeddings = new Embeddings(weights.get(e.word()), weights.get(e.position()),
                     weights.get(e.tokenType()), weights.get(e.norm().weight()), weights.get(e.norm().bias()));
-            DenseLayout layout = new DenseLayout(torch, bf16, int8, pack, derived, weights, owner);
+            DenseLayout layout = new DenseLayout(torch, bf16, int8Outliers, pack, derived, weights, owner);
             // The factor lives in libtorch's memory: DJL's mul(Number) wraps a JVM buffer that is freed once its
             // NDArray closes, yet autograd keeps the factor for the backward pass, which then read freed memory
             // (the stage-1 "gradient norm is Infinity" at a random step).
@@ -232,16 +286,22 @@ public final class DeeBertNetwork {
     }
 
     /** Turns a Linear's float32 weight [out, in] and bias [out] into a {@link Dense} for this network. */
-    private record DenseLayout(LibTorchOps torch, boolean bf16, boolean int8, boolean pack, List<NDArray> derived,
-                               DeeBertWeights weights, NDManager owner) {
+    private record DenseLayout(LibTorchOps torch, boolean bf16, Iterator<long[]> int8Outliers, boolean pack,
+                               List<NDArray> derived, DeeBertWeights weights, NDManager owner) {
         Dense of(TensorNames.Params linear) {
             return of(weights.get(linear.weight()), weights.get(linear.bias()));
         }
 
         Dense of(NDArray weight, NDArray bias) {
-            if (int8) {
-                // quantized and packed once here; the float32 weight is no longer read
-                return new Dense(null, bias, false, torch.packLinearInt8(weight, owner));
+            if (int8Outliers != null) {
+                // quantized and packed once here; afterwards only the outlier columns of the float32 weight are read
+                long[] columns = int8Outliers.next();
+                NDArray outliers = keep(owner.create(columns));
+                // [out, in] -> [out, k] -> [k, out]
+                NDArray outlierWeight = keep(columns.length == 0 ? owner.zeros(new Shape(0, weight.getShape().get(0)))
+                        : weight.get(new NDIndex(":, {}", outliers)).transpose());
+                return new Dense(null, bias, false, new Int8(torch.packLinearInt8(weight, owner), outliers,
+                        outlierWeight));
             }
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
@@ -443,8 +503,14 @@ public final class DeeBertNetwork {
 
     /** x [..., in] in the compute precision -> [..., out], GELU applied if asked. */
     private NDArray linear(NDArray x, Dense dense, boolean gelu) {
+        if (inputMaxima != null) {
+            // [..., in] -> [in]
+            inputMaxima.add(x.reshape(-1, x.getShape().getShape()[x.getShape().dimension() - 1]).abs()
+                    .max(new int[] {0}).toFloatArray());
+        }
         if (dense.int8 != null) {
-            return torch.linearInt8(x, dense.int8, dense.bias, gelu);
+            return torch.linearInt8(x, dense.int8.packed, dense.bias, dense.int8.outliers, dense.int8.outlierWeight,
+                    gelu);
         }
         if (dense.packed) {
             return torch.linear(x, dense.weight, dense.bias, gelu);

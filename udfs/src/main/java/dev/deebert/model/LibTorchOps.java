@@ -117,19 +117,23 @@ final class LibTorchOps {
 
     /**
      * x [..., in] float32 -> [..., out] float32 through dynamic int8 quantization, each token quantized on its
-     * own (so a row's result does not depend on the batch), with the float32 bias and, if {@code gelu}, exact
-     * GELU; packed from {@link #packLinearInt8}, which this leaves open.
+     * own (so a row's result does not depend on the batch), except the input columns {@code outliers} [k]
+     * int64, which go through a float32 GEMM with {@code outlierWeight} [k, out]; with the float32 bias and, if
+     * {@code gelu}, exact GELU; packed from {@link #packLinearInt8}, which this leaves open.
      */
-    NDArray linearInt8(NDArray x, IValue packed, NDArray bias, boolean gelu) {
-        IValue in = IValue.from((PtNDArray) x);
-        IValue b = IValue.from((PtNDArray) bias);
-        IValue activation = IValue.from(gelu ? "gelu" : "none");
-        try (IValue out = linearInt8.forward(in, packed, b, activation)) {
+    NDArray linearInt8(NDArray x, IValue packed, NDArray bias, NDArray outliers, NDArray outlierWeight,
+                       boolean gelu) {
+        IValue[] args = {IValue.from((PtNDArray) x), packed, IValue.from((PtNDArray) bias),
+                IValue.from((PtNDArray) outliers), IValue.from((PtNDArray) outlierWeight),
+                IValue.from(gelu ? "gelu" : "none")};
+        try (IValue out = linearInt8.forward(args)) {
             return out.toTensor((PtNDManager) x.getManager());
         } finally {
-            in.close();
-            b.close();
-            activation.close();
+            for (IValue arg : args) {
+                if (arg != packed) {
+                    arg.close();
+                }
+            }
         }
     }
 
