@@ -26,6 +26,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,6 +117,7 @@ class AuditTest {
      * with no fraction audits exactly that many.
      */
     @Test
+    @Tag("slow")
     void aRerunAuditsTheSameRowsAndAnotherRunOthers() {
         Set<String> first = audited(scored, "early");
         assertEquals(0, score(scored, "early", THRESHOLD, "--audit-fraction", "0.25", "--audit-min-rows", "10").exitCode());
