@@ -165,7 +165,7 @@ public final class DeeBertNetwork {
     private static final long PROBE_SEED = 20200412L;
 
     private final DeeBertConfig config;
-    /** Null in training: every op stays in DJL, where gradients flow. */
+    /** Null in training and in int8's outlier probe: every op stays in DJL (where gradients flow). */
     private final LibTorchOps torch;
     private final boolean bf16;
     private final boolean training;
@@ -201,21 +201,20 @@ public final class DeeBertNetwork {
                     + "have no GPU kernels); on " + owner.getDevice() + " use fp32 or bf16");
         }
         LibTorchOps torch = LibTorchOps.get();
-        Iterator<long[]> outliers = precision == Precision.INT8 ? outlierColumns(weights, torch, owner).iterator()
-                : null;
+        Iterator<long[]> outliers = precision == Precision.INT8 ? outlierColumns(weights, owner).iterator() : null;
         return bind(weights, torch, precision == Precision.BF16, outliers, false, owner);
     }
 
     /**
      * For int8: each Linear's input columns to keep in float32, in the order the layers make and run them.
-     * Found once, on a probe of random token ids through the float32 network: the features whose largest
-     * |value| passes {@link #OUTLIER_INPUT}, at most {@link #MAX_OUTLIERS}. A fixed set per Linear keeps a row's
-     * result independent of the rows batched with it.
+     * Found once, on a probe of random token ids through the float32 network on DJL's ops (no weights packed
+     * for a network used once): the features whose largest |value| passes {@link #OUTLIER_INPUT}, at most
+     * {@link #MAX_OUTLIERS}. A fixed set per Linear keeps a row's result independent of the rows batched with it.
      */
-    private static List<long[]> outlierColumns(DeeBertWeights weights, LibTorchOps torch, NDManager owner) {
+    private static List<long[]> outlierColumns(DeeBertWeights weights, NDManager owner) {
         DeeBertConfig c = weights.config();
         try (NDManager probe = owner.newSubManager()) {
-            DeeBertNetwork fp32 = bind(weights, torch, false, null, false, probe);
+            DeeBertNetwork fp32 = bind(weights, null, false, null, false, probe);
             fp32.inputMaxima = new ArrayList<>();
             Random random = new Random(PROBE_SEED);
             int tokens = Math.min(PROBE_TOKENS, BatchInputs.maxTokens(c));
