@@ -11,22 +11,23 @@ Each module is one stateless function (no parameters), so it runs on whatever de
                   (symmetric) and packed once for fbgemm: a LinearPackedParamsBase, a TorchScript custom
                   class that the engine holds as a DJL IValue and passes back to linear_int8.
   linear_int8.pt  x [..., in] float32, packed weight, bias, outliers [k] int64, outlier weight [k, out] float32,
-                  "none" | "gelu" -> quantized::linear_dynamic with each token quantized on its own: scaled into
-                  [-1, 1] by its largest |value|, a row of +1s and a row of -1s appended so that the op's
-                  per-tensor range is [-1, 1] for any batch, the int32 result rescaled per token with the
-                  float32 bias added; the k outlier input columns (a fixed set per layer, often none) are left
-                  out of the quantized input and added back through a float32 [*, k] x [k, out] GEMM, as
-                  LLM.int8() does: one feature of |x| ~ 30 would otherwise leave the others a few of the 127
-                  levels; then exact GELU if asked. A row's result does not depend on the rows batched with it
-                  (batched == batch 1 holds).
+                  "none" | "gelu" -> fbgemm's int8 GEMM with each token quantized on its own: scaled into [-1, 1] by
+                  its largest |value|, quantized with the fixed parameters of that range
+                  (quantized::linear_with_input_q_dq_qweight_dq_output_fp32, the static-input form of
+                  linear_dynamic, which would spend a pass over the input finding a range we already know), the
+                  result rescaled per token with the float32 bias added; the k outlier input columns (a fixed set
+                  per layer, often none) are left out of the quantized input and added back through a float32 [*, k]
+                  x [k, out] GEMM, as LLM.int8() does: one feature of |x| ~ 30 would otherwise leave the others a
+                  few of the 127 levels; then exact GELU if asked. A row's result does not depend on the rows
+                  batched with it (batched == batch 1 holds).
                   Why this op: it is libtorch 2.5.1's fastest int8 path on AVX2 (fbgemm; the per-tensor op alone
                   measured 1.4-2.7x oneDNN fp32 at BERT-small GEMM shapes on the 2 loaded dev cores, the per-token
                   scaling gives part of that back), with per-channel weight scales; the legacy tensor-only
                   fbgemm_linear_int8_* ops quantize weights per tensor only, and _weight_int8pack_mm leaves
-                  activations in float32. Activations get 7 bits (reduce_range) because fbgemm's AVX2 u8*s8
-                  kernel sums pairs of products in int16 with saturation (255 * 127 * 2 > 32767): at 8 bits a
-                  GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU only: libtorch
-                  has no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by libtorch 2.5.1,
+                  activations in float32. Activations get 7 bits (0..128 around zero point 64) because fbgemm's AVX2
+                  u8*s8 kernel sums pairs of products in int16 with saturation (255 * 127 * 2 > 32767): at 8 bits a
+                  GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU only: libtorch has
+                  no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by libtorch 2.5.1,
                   checked by Int8AgreementTest).
   attention.pt    q, k, v [B, A, L, D], mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v, all in q's dtype
                   (softmax accumulates in fp32 internally), so bf16 attention needs no casts around it.
@@ -67,17 +68,18 @@ class LinearInt8(torch.nn.Module):
                 outliers: torch.Tensor, outlier_weight: torch.Tensor, activation: str) -> torch.Tensor:
         shape = x.shape
         rows = x.reshape(-1, shape[-1])
-        n = rows.size(0)
+        # each token scaled into [-1, 1] by its own largest |value| outside the outlier columns (abs().amax():
+        # vector_norm's inf path is 6x slower, not vectorized on CPU)
+        magnitude = rows.abs()
+        if outliers.numel() > 0:
+            magnitude.index_fill_(1, outliers, 0.0)
+        scale = magnitude.amax(-1, True).clamp_min(1e-30)
+        unit = rows / scale
         # the outlier input columns go through the float32 side GEMM, so they leave the int8 input as zeros
-        quantized = rows.index_fill(1, outliers, 0.0) if outliers.numel() > 0 else rows
-        # each token scaled into [-1, 1] by its own largest |value|, plus a row of +1s and a row of -1s, so that
-        # the per-tensor range linear_dynamic picks is [-1, 1] whatever the batch: per-token quantization
-        scale = torch.linalg.vector_norm(quantized, float("inf"), [-1], True).clamp_min(1e-30)
-        unit = torch.empty([n + 2, rows.size(1)], dtype=x.dtype)
-        torch.div(quantized, scale, out=unit.narrow(0, 0, n))
-        unit[n].fill_(1.0)
-        unit[n + 1].fill_(-1.0)
-        y = torch.ops.quantized.linear_dynamic(unit, packed, True).narrow(0, 0, n)
+        if outliers.numel() > 0:
+            unit.index_fill_(1, outliers, 0.0)
+        # [-1, 1] at 7 bits: scale 2/127, zero point 64, fixed, so no pass over the input picks a range
+        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(unit, 2.0 / 127, 64, packed)
         y = torch.addcmul(bias, y, scale, out=y)
         if outliers.numel() > 0:
             y.addmm_(rows.index_select(1, outliers), outlier_weight)
