@@ -14,21 +14,21 @@ Each module is one stateless function (no parameters), so it runs on whatever de
                   "none" | "gelu" -> fbgemm's int8 GEMM with each token quantized on its own: scaled into [-1, 1] by
                   its largest |value|, quantized with the fixed parameters of that range
                   (quantized::linear_with_input_q_dq_qweight_dq_output_fp32, the static-input form of
-                  linear_dynamic, which would spend a pass over the input finding a range we already know), the
-                  result rescaled per token with the float32 bias added; the k outlier input columns (a fixed set
-                  per layer, often none) are left out of the quantized input and added back through a float32 [*, k]
-                  x [k, out] GEMM, as LLM.int8() does: one feature of |x| ~ 30 would otherwise leave the others a
-                  few of the 127 levels; then exact GELU if asked. A row's result does not depend on the rows
-                  batched with it (batched == batch 1 holds).
+                  linear_dynamic: the range is known, so no appended +1/-1 rows need pin it; same speed), the result
+                  rescaled per token with the float32 bias added; the k outlier input columns (a fixed set per
+                  layer, often none) are left out of the quantized input and added back through a float32 [*, k] x
+                  [k, out] GEMM, as LLM.int8() does: one feature of |x| ~ 30 would otherwise leave the others a few
+                  of the 127 levels; then exact GELU if asked. A row's result does not depend on the rows batched
+                  with it (batched == batch 1 holds).
                   Why this op: it is libtorch 2.5.1's fastest int8 path on AVX2 (fbgemm; the per-tensor op alone
                   measured 1.4-2.7x oneDNN fp32 at BERT-small GEMM shapes on the 2 loaded dev cores, the per-token
                   scaling gives part of that back), with per-channel weight scales; the legacy tensor-only
                   fbgemm_linear_int8_* ops quantize weights per tensor only, and _weight_int8pack_mm leaves
-                  activations in float32. Activations get 7 bits (0..128 around zero point 64) because fbgemm's AVX2
-                  u8*s8 kernel sums pairs of products in int16 with saturation (255 * 127 * 2 > 32767): at 8 bits a
-                  GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU only: libtorch has
-                  no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by libtorch 2.5.1,
-                  checked by Int8AgreementTest).
+                  activations in float32. Activations get about 7 bits (0..128 around zero point 64) because
+                  fbgemm's AVX2 u8*s8 kernel sums pairs of products in int16 with saturation (255 * 127 * 2 >
+                  32767): at 8 bits a GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU
+                  only: libtorch has no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by
+                  libtorch 2.5.1, checked by Int8AgreementTest).
   attention.pt    q, k, v [B, A, L, D], mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v, all in q's dtype
                   (softmax accumulates in fp32 internally), so bf16 attention needs no casts around it.
 The operator schemas used here exist unchanged from libtorch 2.5.1 (DJL 0.33) on. Regenerate with:
@@ -78,7 +78,7 @@ class LinearInt8(torch.nn.Module):
         # the outlier input columns go through the float32 side GEMM, so they leave the int8 input as zeros
         if outliers.numel() > 0:
             unit.index_fill_(1, outliers, 0.0)
-        # [-1, 1] at 7 bits: scale 2/127, zero point 64, fixed, so no pass over the input picks a range
+        # [-1, 1] onto 0..128: scale 2/127, zero point 64 (about 7 bits, see above)
         y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(unit, 2.0 / 127, 64, packed)
         y = torch.addcmul(bias, y, scale, out=y)
         if outliers.numel() > 0:
