@@ -23,9 +23,14 @@ Strategies (glossary: B batch size, N layers, L tokens, H hidden size, C labels)
               full queue first), and the queues are drained in layer order when the input ends (the Java
               engine drains at the end of each window of 16 batches; this script at the end of the task).
               Every layer runs on full batches but the last.
+  refill-nosync  refill with the exit decision left on the device: entropy computed there, survivors
+              gathered there, nothing read back per layer. Not what the Java engine does: the bound of what a
+              device-side decision path could gain.
+  refill-graph   refill-nosync with each layer and its exit replayed from a CUDA graph (one per layer,
+              batch and width rounded up to 16 tokens): also no per-kernel launch cost. GPU only.
 
-Each strategy ends every layer as the Java engine does: ramp logits computed and copied to the host, the
-exit decision made there. Exits are not decided from the random logits but replayed from the trace, so
+Each strategy but the last two ends every layer as the Java engine does: ramp logits computed and copied to
+the host, the exit decision made there. Exits are not decided from the random logits but replayed from the trace, so
 each strategy runs exactly the layers the real model ran. `--check` also compares every row's exit logits
 across strategies (fp32), which holds only if batching never mixes rows.
 
@@ -131,6 +136,8 @@ class Encoder:
                             down=dense(H, I), norm2=norm()) for _ in range(shape["layers"])]
         self.exits = [dict(pooler=dense(H, H, compute=False), classifier=dense(shape["labels"], H, compute=False))
                       for _ in range(shape["layers"])]
+        self.graphs = {}
+        self.pool = torch.cuda.graph_pool_handle() if device.type == "cuda" else None
 
     def embed(self, ids, lengths):
         """ids [B, L] int64, lengths [B] -> hidden [B, L, H] fp32, mask bias [B, 1, 1, L] compute dtype."""
@@ -160,11 +167,53 @@ class Encoder:
         e = self.exits[k]
         return F.linear(torch.tanh(F.linear(h[:, 0], *e["pooler"])), *e["classifier"])
 
+    def graphed(self, k, h, lengths, batch):
+        """Layer k and its exit replayed from a CUDA graph: hidden [n, w, H], lengths [n] -> hidden [n, w, H],
+        logits [n, C]. One graph per (layer, batch, width): the rows are padded to `batch` and the width
+        rounded up to 16 tokens, so a few shapes serve every run. The outputs are the graph's own buffers,
+        valid until its next replay."""
+        n, w, H = h.shape
+        width = -(-w // 16) * 16
+        key = (k, batch, width)
+        if key not in self.graphs:
+            h_in = torch.zeros(batch, width, H, device=self.device)
+            lengths_in = torch.ones(batch, dtype=torch.long, device=self.device)
+
+            def step():
+                bias = self.mask_bias(torch.arange(width, device=self.device)[None, :] < lengths_in[:, None])
+                out = self.layer(k, h_in, bias)
+                return out, self.exit_logits(k, out)
+
+            # warm-up on a side stream, as capture requires (cuBLAS workspaces, kernel choice)
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                step()
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            # one pool for all graphs: they replay one at a time on one stream, and every graph's inputs and
+            # outputs stay alive, so only intermediates are shared
+            with torch.cuda.graph(graph, pool=self.pool):
+                out, logits = step()
+            self.graphs[key] = (graph, h_in, lengths_in, out, logits)
+        graph, h_in, lengths_in, out, logits = self.graphs[key]
+        if n < batch or w < width:
+            h_in.zero_()
+            lengths_in.fill_(1)
+        h_in[:n, :w].copy_(h)
+        lengths_in[:n].copy_(lengths)
+        graph.replay()
+        return out[:n, :w], logits[:n]
+
+
+def entropy(logits):
+    p = torch.softmax(logits.float(), dim=-1)
+    return -(p * torch.log(p.clamp_min(1e-30))).sum(-1)
+
 
 def host_decision(logits):
     """The per-layer round trip the Java engine makes: logits to the host, entropy computed there."""
-    p = torch.softmax(logits.float().cpu(), dim=-1)
-    return -(p * torch.log(p.clamp_min(1e-30))).sum(-1)
+    return entropy(logits.cpu())
 
 
 # ------------------------------------------------------------------------------------------- strategies
@@ -227,9 +276,16 @@ def run_compaction(model, rows, batch, logits_out):
                 running = [running[j] for j in staying]
 
 
-def run_refill(model, rows, batch, logits_out):
+def run_refill(model, rows, batch, logits_out, decide="host"):
+    """decide: `host` (the Java engine: logits read back after every layer run, survivors' index uploaded),
+    `device` (entropy left on the device and the survivors gathered there: no round trip, the bound of any
+    device-side decision path) or `graph` (`device`, with each layer and its exit replayed from a CUDA graph:
+    also no per-kernel launches)."""
     N = model.shape["layers"]
-    # queues[k]: chunks waiting for layer k + 1, each (row positions, hidden [n, w, H], lengths [n])
+    # exits are replayed, not decided: on the device the trace's exit layers stand in for the entropy test
+    exits = torch.tensor(rows.exits, device=model.device) if decide != "host" else None
+    # queues[k]: chunks waiting for layer k + 1, each (row positions, the same on the device [n],
+    # hidden [n, w, H], lengths [n])
     queues = [[] for _ in range(N)]
     sizes = [0] * N
 
@@ -237,29 +293,32 @@ def run_refill(model, rows, batch, logits_out):
         """Up to n rows from the front of queue k as one batch, padded to its longest row."""
         chunks, got = [], 0
         while got < n and queues[k]:
-            positions, h, lengths = queues[k][0]
-            if got + len(positions) <= n:
+            chunk = queues[k][0]
+            if got + len(chunk[0]) <= n:
                 queues[k].pop(0)
             else:
                 cut = n - got
-                queues[k][0] = (positions[cut:], h[cut:], lengths[cut:])
-                positions, h, lengths = positions[:cut], h[:cut], lengths[:cut]
-            chunks.append((positions, h, lengths))
-            got += len(positions)
+                queues[k][0] = tuple(part[cut:] for part in chunk)
+                chunk = tuple(part[:cut] for part in chunk)
+            chunks.append(chunk)
+            got += len(chunk[0])
         sizes[k] -= got
         if len(chunks) == 1:
             return chunks[0]
-        width = max(c[1].shape[1] for c in chunks)
-        h = torch.cat([F.pad(c[1], (0, 0, 0, width - c[1].shape[1])) for c in chunks])
-        lengths = torch.cat([c[2] for c in chunks])
-        return [p for c in chunks for p in c[0]], h, lengths
+        width = max(c[2].shape[1] for c in chunks)
+        return ([p for c in chunks for p in c[0]], torch.cat([c[1] for c in chunks]),
+                torch.cat([F.pad(c[2], (0, 0, 0, width - c[2].shape[1])) for c in chunks]),
+                torch.cat([c[3] for c in chunks]))
 
     def run_layer(k, n):
-        running, h, lengths = take(k, n)
-        bias = model.mask_bias(torch.arange(h.shape[1], device=model.device)[None, :] < lengths[:, None])
-        h = model.layer(k, h, bias)
-        logits = model.exit_logits(k, h)
-        host_decision(logits)
+        running, on_device, h, lengths = take(k, n)
+        if decide == "graph":
+            h, logits = model.graphed(k, h, lengths, batch)
+        else:
+            bias = model.mask_bias(torch.arange(h.shape[1], device=model.device)[None, :] < lengths[:, None])
+            h = model.layer(k, h, bias)
+            logits = model.exit_logits(k, h)
+        host_decision(logits) if decide == "host" else entropy(logits)
         if logits_out is not None:
             for j, i in enumerate(running):
                 if rows.exits[i] == k + 1:
@@ -267,15 +326,20 @@ def run_refill(model, rows, batch, logits_out):
         staying = [j for j, i in enumerate(running) if rows.exits[i] > k + 1]
         if staying:
             width = max(rows.lengths[running[j]] for j in staying)
-            keep = torch.tensor(staying, device=model.device)
-            queues[k + 1].append(([running[j] for j in staying], h[:, :width].index_select(0, keep),
-                                  lengths.index_select(0, keep)))
+            if decide == "host":
+                keep = torch.tensor(staying, device=model.device)
+            else:
+                # a stable sort puts the staying rows first, in order; their count is all the host needs
+                leaving = (exits.index_select(0, on_device) <= k + 1).to(torch.int8)
+                keep = torch.argsort(leaving, stable=True)[:len(staying)]
+            queues[k + 1].append(([running[j] for j in staying], on_device.index_select(0, keep),
+                                  h[:, :width].index_select(0, keep), lengths.index_select(0, keep)))
             sizes[k + 1] += len(staying)
 
     for positions in rows.windows(batch):
         ids, lengths = batch_inputs(model, rows, positions)
         h, _ = model.embed(ids, lengths)
-        queues[0].append((list(positions), h, lengths))
+        queues[0].append((list(positions), torch.tensor(positions, device=model.device), h, lengths))
         sizes[0] += len(positions)
         while True:
             full = [k for k in range(N) if sizes[k] >= batch]
@@ -287,7 +351,9 @@ def run_refill(model, rows, batch, logits_out):
             run_layer(k, batch)
 
 
-STRATEGIES = dict(batch1=run_batch1, compaction=run_compaction, refill=run_refill)
+STRATEGIES = {"batch1": run_batch1, "compaction": run_compaction, "refill": run_refill,
+              "refill-nosync": lambda *a: run_refill(*a, decide="device"),
+              "refill-graph": lambda *a: run_refill(*a, decide="graph")}
 
 
 # -------------------------------------------------------------------------------------------------- run
@@ -350,6 +416,8 @@ def check(model, tasks, batch, strategies):
 
 def run(args):
     device = torch.device(args.device)
+    if device.type != "cuda" and "refill-graph" in args.strategies.split(","):
+        sys.exit("refill-graph replays CUDA graphs: it needs --device cuda")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
     # fp32 means fp32: no TF32 tensor-core rounding in the GEMMs
