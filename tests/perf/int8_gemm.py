@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""The int8 GEMM alone, at BGE-small's four Linear shapes: fbgemm as the int8 engine calls it vs ONNX Runtime's
+dynamically quantized MatMul (the peer of `bench --precision int8`), with both fp32 GEMMs for scale.
+
+Tells whether the full int8 model's gap to ONNX Runtime int8 lies in the GEMM or around it. Prints each
+shape's median microseconds per call, then the sum over one layer per row. Needs torch, onnx, onnxruntime.
+
+  python3 tests/perf/int8_gemm.py [--rows 32] [--max-seq-len 64] [--threads 2]
+"""
+import argparse
+import os
+import tempfile
+import time
+
+import onnx
+import onnxruntime as ort
+import torch
+from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import QuantType, quantize_dynamic
+
+# (in, out) features of the query/key/value, attention output, intermediate and output Linears
+SHAPES = {"qkv": (384, 1152), "attention out": (384, 384), "intermediate": (384, 1536), "output": (1536, 384)}
+
+
+def median_us(call, runs=31):
+    for _ in range(3):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[runs // 2] * 1e6
+
+
+def ort_session(path, threads):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=32, help="rows of one batch")
+    parser.add_argument("--max-seq-len", type=int, default=64, help="tokens of each row")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    tokens = args.rows * args.max_seq_len
+    totals = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (k, n) in SHAPES.items():
+            g = torch.Generator().manual_seed(0)
+            x = torch.randn(tokens, k, generator=g)
+            w = torch.randn(n, k, generator=g) / k ** 0.5
+            # per output channel, symmetric: as PackLinearInt8 (udfs/src/main/python/make_kernels.py) packs it
+            scales = w.abs().amax(1).div(127.0).double()
+            packed = torch.ops.quantized.linear_prepack(
+                torch.quantize_per_channel(w, scales, torch.zeros(n, dtype=torch.long), 0, torch.qint8), None)
+            unit = x / x.abs().amax(-1, True)
+            graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], name,
+                                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, k])],
+                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])],
+                                      [numpy_helper.from_array(w.T.contiguous().numpy(), "w")])
+            fp32_path, int8_path = os.path.join(tmp, "fp32.onnx"), os.path.join(tmp, "int8.onnx")
+            onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), fp32_path)
+            quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+            feed = {"x": x.numpy()}
+            fp32_session, int8_session = ort_session(fp32_path, args.threads), ort_session(int8_path, args.threads)
+            result = {
+                "torch fp32": median_us(lambda: torch.nn.functional.linear(x, w)),
+                # the engine's call: input already scaled per token into [-1, 1], fixed parameters 2/127 and 64
+                "fbgemm int8": median_us(lambda: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
+                    unit, 2.0 / 127, 64, packed)),
+                "onnxruntime fp32": median_us(lambda: fp32_session.run(None, feed)),
+                "onnxruntime int8": median_us(lambda: int8_session.run(None, feed)),
+            }
+            print(f"{name} [{tokens}, {k}] x [{k}, {n}]: "
+                  + ", ".join(f"{kernel} {us:.0f} us" for kernel, us in result.items()))
+            for kernel, us in result.items():
+                totals[kernel] = totals.get(kernel, 0.0) + us
+    print(f"one layer's four GEMMs, us per row ({args.rows} rows of {args.max_seq_len} tokens): "
+          + ", ".join(f"{kernel} {us / args.rows:.0f}" for kernel, us in totals.items()))
+    print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, {args.threads} threads")
+
+
+if __name__ == "__main__":
+    main()
