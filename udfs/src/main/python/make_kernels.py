@@ -30,7 +30,11 @@ Each module is one stateless function (no parameters), so it runs on whatever de
                   only: libtorch has no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by
                   libtorch 2.5.1, checked by Int8AgreementTest).
   attention.pt    q, k, v [B, A, L, D], mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v, all in q's dtype
-                  (softmax accumulates in fp32 internally), so bf16 attention needs no casts around it.
+                  (softmax accumulates in fp32 internally), so bf16 attention needs no casts around it. Not
+                  scaled_dot_product_attention: its fused CPU kernel gives a row other bits when the batch pads
+                  it wider, so exits on a threshold's edge changed with the batch (BatchedEarlyExitTest), for
+                  fp32 1.0-1.07x the speed of the model (bf16 on AVX2 machines, where auto picks fp32: 8-18x
+                  this attention alone).
 The operator schemas used here exist unchanged from libtorch 2.5.1 (DJL 0.33) on. Regenerate with:
     python3 udfs/src/main/python/make_kernels.py
 """
