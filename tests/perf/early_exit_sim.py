@@ -112,12 +112,12 @@ def export(args):
 class Encoder:
     """BERT layers and DeeBERT exits with random weights, laid out like DeeBertNetwork.forInference: fused
     QKV with the 1/sqrt(D) scale folded into the query rows, GEMMs in the compute dtype, residual stream,
-    LayerNorm and exits in fp32."""
+    LayerNorm and exits in fp32; attention as the engine's attention.pt, or one fused SDPA call."""
 
-    def __init__(self, shape, device, dtype):
+    def __init__(self, shape, device, dtype, attention):
         g = torch.Generator().manual_seed(0)
         H, I = shape["hidden"], shape["intermediate"]
-        self.shape, self.device, self.dtype = shape, device, dtype
+        self.shape, self.device, self.dtype, self.attention = shape, device, dtype, attention
         self.heads = shape["heads"]
 
         def dense(out_features, in_features, compute=True):
@@ -155,8 +155,13 @@ class Encoder:
         B, L, H = h.shape
         # [B, L, 3H] -> [3, B, A, L, D]
         qkv = F.linear(h.to(self.dtype), *w["qkv"]).view(B, L, 3, self.heads, H // self.heads).permute(2, 0, 3, 1, 4)
-        # the query is pre-scaled, so SDPA's own scale is 1
-        context = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias, scale=1.0)
+        if self.attention == "fused":
+            # the query is pre-scaled, so SDPA's own scale is 1
+            context = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias, scale=1.0)
+        else:
+            # the engine's attention.pt: [B, A, L, L] scores with the mask added in place, softmax, [B, A, L, D]
+            scores = torch.matmul(qkv[0], qkv[1].transpose(-1, -2)).add_(bias)
+            context = torch.matmul(torch.softmax(scores, -1), qkv[2])
         context = context.transpose(1, 2).reshape(B, L, H)
         h = F.layer_norm(F.linear(context, *w["out"]).float() + h, (H,), *w["norm1"])
         up = F.gelu(F.linear(h.to(self.dtype), *w["up"]))
@@ -425,7 +430,7 @@ def run(args):
     torch.backends.cudnn.allow_tf32 = False
     torch.set_grad_enabled(False)
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
-    print(f"# {card}; torch {torch.__version__}", flush=True)
+    print(f"# {card}; torch {torch.__version__}; attention {args.attention}", flush=True)
 
     shape = dict(BGE_SMALL)
     strategies = args.strategies.split(",")
@@ -435,7 +440,7 @@ def run(args):
         reference_tasks = [Rows(t.ids[:args.batch1_rows], t.lengths[:args.batch1_rows],
                                 t.exits[:args.batch1_rows]) for t in tasks]
         for precision in args.precisions.split(","):
-            model = Encoder(shape, device, dict(fp32=torch.float32, bf16=torch.bfloat16)[precision])
+            model = Encoder(shape, device, dict(fp32=torch.float32, bf16=torch.bfloat16)[precision], args.attention)
             for batch in [int(b) for b in args.batch_sizes.split(",")]:
                 if args.check and precision == "fp32":
                     worst = check(model, reference_tasks, batch, strategies)
@@ -456,7 +461,7 @@ def run(args):
                                   actual_over_expected=actual / expected if expected > 0 else float("nan"))
                     results.append(result)
                     print(json.dumps(result), flush=True)
-    table = markdown(card, results)
+    table = markdown(f"{card}; attention {args.attention}", results)
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as f:
@@ -492,6 +497,8 @@ def main():
     r.add_argument("--precisions", default="fp32,bf16")
     r.add_argument("--batch-sizes", default="32")
     r.add_argument("--strategies", default="batch1,compaction,refill")
+    r.add_argument("--attention", choices=["engine", "fused"], default="engine",
+                   help="engine: matmul, softmax, matmul as the Java engine; fused: one scaled_dot_product_attention")
     r.add_argument("--partitions", type=int, default=2)
     r.add_argument("--repeat", type=int, default=1, help="tile the trace's rows (steadier GPU timings)")
     r.add_argument("--batch1-rows", type=int, default=128, help="rows per task in batch-1 mode")
