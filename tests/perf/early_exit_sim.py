@@ -289,8 +289,8 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
     N = model.shape["layers"]
     # exits are replayed, not decided: on the device the trace's exit layers stand in for the entropy test
     exits = torch.tensor(rows.exits, device=model.device) if decide != "host" else None
-    # queues[k]: chunks waiting for layer k + 1, each (row positions, the same on the device [n],
-    # hidden [n, w, H], lengths [n])
+    # queues[k]: chunks waiting for layer k + 1, each (row positions, hidden [n, w, H], lengths [n]) and, where
+    # the decision stays on the device, the positions there [n]
     queues = [[] for _ in range(N)]
     sizes = [0] * N
 
@@ -310,20 +310,23 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
         sizes[k] -= got
         if len(chunks) == 1:
             return chunks[0]
-        width = max(c[2].shape[1] for c in chunks)
-        return ([p for c in chunks for p in c[0]], torch.cat([c[1] for c in chunks]),
-                torch.cat([F.pad(c[2], (0, 0, 0, width - c[2].shape[1])) for c in chunks]),
-                torch.cat([c[3] for c in chunks]))
+        width = max(c[1].shape[1] for c in chunks)
+        return ([p for c in chunks for p in c[0]],
+                torch.cat([F.pad(c[1], (0, 0, 0, width - c[1].shape[1])) for c in chunks]),
+                *(torch.cat(parts) for parts in zip(*(c[2:] for c in chunks))))
 
     def run_layer(k, n):
-        running, on_device, h, lengths = take(k, n)
+        running, h, lengths, *on_device = take(k, n)
         if decide == "graph":
             h, logits = model.graphed(k, h, lengths, batch)
         else:
             bias = model.mask_bias(torch.arange(h.shape[1], device=model.device)[None, :] < lengths[:, None])
             h = model.layer(k, h, bias)
             logits = model.exit_logits(k, h)
-        host_decision(logits) if decide == "host" else entropy(logits)
+        if decide == "host":
+            host_decision(logits)
+        else:
+            entropy(logits)
         if logits_out is not None:
             for j, i in enumerate(running):
                 if rows.exits[i] == k + 1:
@@ -335,16 +338,19 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
                 keep = torch.tensor(staying, device=model.device)
             else:
                 # a stable sort puts the staying rows first, in order; their count is all the host needs
-                leaving = (exits.index_select(0, on_device) <= k + 1).to(torch.int8)
+                leaving = (exits.index_select(0, on_device[0]) <= k + 1).to(torch.int8)
                 keep = torch.argsort(leaving, stable=True)[:len(staying)]
-            queues[k + 1].append(([running[j] for j in staying], on_device.index_select(0, keep),
-                                  h[:, :width].index_select(0, keep), lengths.index_select(0, keep)))
+            queues[k + 1].append(([running[j] for j in staying], h[:, :width].index_select(0, keep),
+                                  lengths.index_select(0, keep), *(p.index_select(0, keep) for p in on_device)))
             sizes[k + 1] += len(staying)
 
     for positions in rows.windows(batch):
         ids, lengths = batch_inputs(model, rows, positions)
         h, _ = model.embed(ids, lengths)
-        queues[0].append((list(positions), torch.tensor(positions, device=model.device), h, lengths))
+        chunk = (list(positions), h, lengths)
+        if decide != "host":
+            chunk += (torch.tensor(positions, device=model.device),)
+        queues[0].append(chunk)
         sizes[0] += len(positions)
         while True:
             full = [k for k in range(N) if sizes[k] >= batch]
