@@ -18,7 +18,6 @@ import dev.deebert.model.Engines;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
 import dev.deebert.model.TensorNames;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,7 +94,8 @@ public final class BenchCommand implements CommandPlugin {
     Path onnx;
 
     @Option(names = "--peer-onnx-template", description = "ONNX export of the model's architecture that the peer "
-            + "runs with the model's encoder weights (default: BGE-small from the classpath).")
+            + "runs with the model's encoder weights (default: the known backbone, BGE-small or all-MiniLM-L6-v2, "
+            + "whose export fits the model).")
     Path peerOnnxTemplate;
 
     @Option(names = "--output", description = "Output root: results are appended to its Delta table `bench`.")
@@ -192,7 +192,8 @@ public final class BenchCommand implements CommandPlugin {
 
     /**
      * The peer's backbone: --onnx as given, else this model's own (fine-tuned) encoder weights written into
-     * the graph of --peer-onnx-template or BGE-small, so that both contenders compute the same function.
+     * the graph of --peer-onnx-template or of the known backbone that fits, so that both contenders compute
+     * the same function.
      */
     private byte[] peerModel(ModelDirectory dir) throws Exception {
         if (onnx != null && peerOnnxTemplate != null) {
@@ -201,15 +202,13 @@ public final class BenchCommand implements CommandPlugin {
         if (onnx != null) {
             return Files.readAllBytes(onnx);
         }
-        if (peerOnnxTemplate != null) {
-            return OnnxWeightsWriter.write(Files.readAllBytes(peerOnnxTemplate), peerOnnxTemplate.toString(), dir);
-        }
-        try (InputStream in = BenchCommand.class.getResourceAsStream("/bge-small-en-v1.5.onnx")) {
-            if (in == null) {
-                throw new IllegalArgumentException("BGE-small ONNX is not on the classpath; "
-                        + "pass --peer-onnx-template");
-            }
-            return OnnxWeightsWriter.write(in.readAllBytes(), "bge-small-en-v1.5.onnx (classpath)", dir);
+        try {
+            return peerOnnxTemplate != null
+                    ? OnnxWeightsWriter.write(Files.readAllBytes(peerOnnxTemplate), peerOnnxTemplate.toString(), dir)
+                    : OnnxWeightsWriter.writeIntoKnownBackbone(dir);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; give --peer-onnx-template, an ONNX export of the"
+                    + " model's own architecture (or --onnx, a backbone run as is)", e);
         }
     }
 

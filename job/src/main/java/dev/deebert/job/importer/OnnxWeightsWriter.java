@@ -14,8 +14,10 @@ import dev.deebert.model.TensorNames;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -56,6 +58,36 @@ public final class OnnxWeightsWriter {
             replacements = replacements(graph, source, model, model.loadWeights(manager));
         }
         return rewriteModel(template, replacements);
+    }
+
+    /**
+     * {@link #write} into the ONNX export of the first known backbone that fits {@code model}, read as
+     * {@code import --backbone} reads it (classpath, else the local Maven repository): a model imported from
+     * BGE-small or all-MiniLM-L6-v2, or trained from such an import, needs no template named. Fails with
+     * each backbone's reason when none fits.
+     */
+    public static byte[] writeIntoKnownBackbone(ModelDirectory model) throws IOException {
+        List<String> misfits = new ArrayList<>();
+        for (KnownBackbone backbone : KnownBackbone.values()) {
+            BackboneSource source;
+            try {
+                source = BackboneSource.named(backbone);
+            } catch (NoSuchFileException e) {
+                misfits.add(e.getReason());
+                continue;
+            }
+            byte[] template;
+            try (InputStream in = source.openOnnx()) {
+                template = in.readAllBytes();
+            }
+            try {
+                return write(template, source.description(), model);
+            } catch (IllegalArgumentException e) {
+                misfits.add(e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException("no known backbone's ONNX export fits the model: "
+                + String.join("; ", misfits));
     }
 
     /** Initializer name to its new values, laid out as the template stores them. */
@@ -113,8 +145,7 @@ public final class OnnxWeightsWriter {
         if (layers != config.numHiddenLayers() || (hidden >= 0 && hidden != config.hiddenSize())) {
             throw new IllegalArgumentException("the model " + model.dir() + " (" + config.numHiddenLayers()
                     + " layers, hidden size " + config.hiddenSize() + ") does not fit the ONNX template " + source
-                    + " (" + layers + " layers, hidden size " + (hidden >= 0 ? hidden : "unknown")
-                    + "); give an ONNX export of the model's own architecture");
+                    + " (" + layers + " layers, hidden size " + (hidden >= 0 ? hidden : "unknown") + ")");
         }
     }
 
