@@ -1,5 +1,6 @@
 package dev.deebert.tests.importer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.deebert.job.DeeBertMain;
+import dev.deebert.job.importer.OnnxWeightsWriter;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ModelDirectory;
@@ -26,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Each known backbone (BGE-small, 12 layers; all-MiniLM-L6-v2, 6 layers), once imported, computes what ONNX
  * Runtime computes from the very ONNX file it was imported from: last-layer hidden states of every token, on
- * real sentences, run by DeeBERT as one padded batch and by ONNX Runtime one sentence at a time.
+ * real sentences, run by DeeBERT as one padded batch and by ONNX Runtime one sentence at a time. Written back
+ * into the known backbone that fits it ({@link OnnxWeightsWriter#writeIntoKnownBackbone}), an import gives
+ * that very file again.
  */
 class BackboneParityTest {
     private static final double TOLERANCE = 1e-4;
@@ -82,6 +86,9 @@ class BackboneParityTest {
         try (InputStream in = getClass().getResourceAsStream("/" + backbone + ".onnx")) {
             onnx = in.readAllBytes();
         }
+        // what bench's ONNX Runtime peers run for this import, found without naming a template: its own file
+        assertArrayEquals(onnx, OnnxWeightsWriter.writeIntoKnownBackbone(model),
+                "the import written into the known backbone that fits is not " + backbone + "'s file");
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         double worst = 0;
         int tokens = 0;
