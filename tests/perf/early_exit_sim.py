@@ -323,6 +323,7 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
             bias = model.mask_bias(torch.arange(h.shape[1], device=model.device)[None, :] < lengths[:, None])
             h = model.layer(k, h, bias)
             logits = model.exit_logits(k, h)
+        # the decision's own work, paid as the engine pays it; its result is not used (exits are replayed)
         if decide == "host":
             host_decision(logits)
         else:

@@ -131,10 +131,10 @@ public final class BenchCommand implements CommandPlugin {
         LabeledRows referenceSample = labeled.spread(referenceRows);
         JniUtils.setNumThreads(threads);
         if (precisions == null) {
-            precisions = Precision.fastestOn(Device.cpu()) == Precision.BF16
-                    ? List.of(Precision.FP32, Precision.BF16, Precision.INT8)
-                    : List.of(Precision.FP32, Precision.INT8);
-            if (!precisions.contains(Precision.BF16)) {
+            if (Precision.fastestOn(Device.cpu()) == Precision.BF16) {
+                precisions = List.of(Precision.FP32, Precision.BF16, Precision.INT8);
+            } else {
+                precisions = List.of(Precision.FP32, Precision.INT8);
                 spec.commandLine().getErr().println("bench: bf16 left out, this CPU has no oneDNN bf16 GEMMs"
                         + " (--precision fp32,bf16,int8 runs it anyway)");
             }

@@ -53,9 +53,12 @@ public final class OnnxWeightsWriter {
      */
     public static byte[] write(byte[] template, String source, ModelDirectory model) throws IOException {
         OnnxGraph graph = OnnxGraph.read(new ByteArrayInputStream(template), source);
+        Map<String, OnnxTensorNames.Binding> bindings = OnnxTensorNames.of(graph, source);
+        // before the weights load: a template of another architecture is refused from the config alone
+        checkArchitecture(graph, bindings, source, model);
         Map<String, float[]> replacements;
         try (NDManager manager = Engines.newManager(Device.cpu())) {
-            replacements = replacements(graph, source, model, model.loadWeights(manager));
+            replacements = replacements(graph, bindings, source, model, model.loadWeights(manager));
         }
         return rewriteModel(template, replacements);
     }
@@ -91,10 +94,8 @@ public final class OnnxWeightsWriter {
     }
 
     /** Initializer name to its new values, laid out as the template stores them. */
-    private static Map<String, float[]> replacements(OnnxGraph graph, String source, ModelDirectory model,
-                                                     DeeBertWeights weights) {
-        Map<String, OnnxTensorNames.Binding> bindings = OnnxTensorNames.of(graph, source);
-        checkArchitecture(graph, bindings, source, model);
+    private static Map<String, float[]> replacements(OnnxGraph graph, Map<String, OnnxTensorNames.Binding> bindings,
+                                                     String source, ModelDirectory model, DeeBertWeights weights) {
         Set<String> encoder = TensorNames.backbone(model.config());
         Map<String, float[]> replacements = new HashMap<>();
         Set<String> bound = new HashSet<>();
