@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """The int8 GEMM alone, at BGE-small's four Linear shapes: fbgemm as the int8 engine calls it vs ONNX Runtime's
-dynamically quantized MatMul (the peer of `bench --precision int8`), with both fp32 GEMMs for scale.
+dynamically quantized MatMul (the peer of `bench --precision int8`) and oneDNN's int8 GEMM, with the fp32
+GEMMs for scale.
 
 Tells whether the full int8 model's gap to ONNX Runtime int8 lies in the GEMM or around it. Prints each
-shape's median microseconds per call, then the sum over one layer per row. Needs torch, onnx, onnxruntime.
+shape's median microseconds per call, then the sum over one layer per row. Then both libtorch int8 GEMMs
+over heights not seen before, as compaction and refill make them (every row count and width): oneDNN builds
+a primitive for each new height, fbgemm does not. Needs torch, onnx, onnxruntime.
 
   python3 tests/perf/int8_gemm.py [--rows 32] [--max-seq-len 64] [--threads 2]
 """
@@ -59,6 +62,7 @@ def main():
             packed = torch.ops.quantized.linear_prepack(
                 torch.quantize_per_channel(w, scales, torch.zeros(n, dtype=torch.long), 0, torch.qint8), None)
             unit = x / x.abs().amax(-1, True)
+            onednn_weight = torch.ops.onednn.qlinear_prepack(packed.unpack()[0].int_repr(), None)
             graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], name,
                                       [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, k])],
                                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])],
@@ -73,6 +77,8 @@ def main():
                 # the engine's call: input already scaled per token into [-1, 1], fixed parameters 2/127 and 64
                 "fbgemm int8": median_us(lambda: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
                     unit, 2.0 / 127, 64, packed)),
+                # the same work: quantize (oneDNN takes uint8, not a quantized tensor), GEMM, float32 out
+                "onednn int8": median_us(lambda: onednn_int8(unit, onednn_weight, scales.float())),
                 "onnxruntime fp32": median_us(lambda: fp32_session.run(None, feed)),
                 "onnxruntime int8": median_us(lambda: int8_session.run(None, feed)),
             }
@@ -82,7 +88,41 @@ def main():
                 totals[kernel] = totals.get(kernel, 0.0) + us
     print(f"one layer's four GEMMs, us per row ({args.rows} rows of {args.max_seq_len} tokens): "
           + ", ".join(f"{kernel} {us / args.rows:.0f}" for kernel, us in totals.items()))
+    print(new_heights(args.rows, args.max_seq_len))
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, {args.threads} threads")
+
+
+def onednn_int8(unit, weight, scales):
+    q = torch.quantize_per_tensor(unit, 2.0 / 127, 64, torch.quint8).view(torch.uint8)
+    zero_points = torch.zeros(scales.shape, dtype=torch.long)
+    return torch.ops.onednn.qlinear_pointwise(q, 2.0 / 127, 64, weight, scales, zero_points, None, 1.0, 0,
+                                              torch.float32, "none", [], "")
+
+
+def new_heights(rows, max_seq_len):
+    """The intermediate Linear over every height compaction can make (1..rows rows x 3 widths), each once."""
+    k, n = SHAPES["intermediate"]
+    g = torch.Generator().manual_seed(1)
+    w = torch.randn(n, k, generator=g) / k ** 0.5
+    scales = w.abs().amax(1).div(127.0)
+    q = torch.quantize_per_channel(w, scales.double(), torch.zeros(n, dtype=torch.long), 0, torch.qint8)
+    fbgemm_weight = torch.ops.quantized.linear_prepack(q, None)
+    onednn_weight = torch.ops.onednn.qlinear_prepack(q.int_repr(), None)
+    heights = [r * width for width in (max_seq_len // 2 + 1, max_seq_len // 2 + 3, max_seq_len - 1)
+               for r in range(1, rows + 1)]
+    units = [(lambda x: x / x.abs().amax(-1, True))(torch.randn(h, k, generator=g)) for h in heights]
+    seconds = {}
+    for kernel, call in [
+            ("fbgemm", lambda u: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
+                u, 2.0 / 127, 64, fbgemm_weight)),
+            ("onednn", lambda u: onednn_int8(u, onednn_weight, scales))]:
+        for label in ("first time", "seen"):
+            start = time.perf_counter()
+            for u in units:
+                call(u)
+            seconds[f"{kernel} {label}"] = time.perf_counter() - start
+    return (f"intermediate Linear at {len(heights)} heights, each once, ms in all: "
+            + ", ".join(f"{key} {s * 1e3:.0f}" for key, s in seconds.items()))
 
 
 if __name__ == "__main__":
