@@ -1,6 +1,7 @@
 import ai.djl.Device;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.executor.ScoringSpec;
 import dev.deebert.model.Batching;
 import dev.deebert.model.DeeBertEngine;
 import dev.deebert.model.DeeBertTokenizer;
@@ -35,7 +36,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public class EngineSoak {
     private static final int BATCH = 32;
-    private static final int WINDOW_BATCHES = 16;
 
     public static void main(String[] args) throws Exception {
         ModelDirectory dir = ModelDirectory.open(Path.of(args[0])).verify();
@@ -69,9 +69,9 @@ public class EngineSoak {
                 workers.add(pool.submit(() -> {
                     JniUtils.setNumThreads(1);  // a per-thread setting
                     while (done.get() < rows) {
-                        for (int from = 0; from < batches.size(); from += WINDOW_BATCHES) {
-                            engine.classify(batches.subList(from, Math.min(batches.size(), from + WINDOW_BATCHES)),
-                                    policy, Batching.COMPACTION);
+                        for (int from = 0; from < batches.size(); from += ScoringSpec.WINDOW_BATCHES) {
+                            int to = Math.min(batches.size(), from + ScoringSpec.WINDOW_BATCHES);
+                            engine.classify(batches.subList(from, to), policy, Batching.COMPACTION);
                         }
                         done.addAndGet(texts.size());
                     }

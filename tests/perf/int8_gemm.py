@@ -57,12 +57,8 @@ def main():
             g = torch.Generator().manual_seed(0)
             x = torch.randn(tokens, k, generator=g)
             w = torch.randn(n, k, generator=g) / k ** 0.5
-            # per output channel, symmetric: as PackLinearInt8 (udfs/src/main/python/make_kernels.py) packs it
-            scales = w.abs().amax(1).div(127.0).double()
-            packed = torch.ops.quantized.linear_prepack(
-                torch.quantize_per_channel(w, scales, torch.zeros(n, dtype=torch.long), 0, torch.qint8), None)
+            packed, onednn_weight = int8_weights(w)
             unit = x / x.abs().amax(-1, True)
-            onednn_weight = torch.ops.onednn.qlinear_prepack(packed.unpack()[0].int_repr(), None)
             graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], name,
                                       [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, k])],
                                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])],
@@ -78,7 +74,7 @@ def main():
                 "fbgemm int8": median_us(lambda: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
                     unit, 2.0 / 127, 64, packed)),
                 # the same work: quantize (oneDNN takes uint8, not a quantized tensor), GEMM, float32 out
-                "onednn int8": median_us(lambda: onednn_int8(unit, onednn_weight, scales.float())),
+                "onednn int8": median_us(lambda: onednn_int8(unit, onednn_weight)),
                 "onnxruntime fp32": median_us(lambda: fp32_session.run(None, feed)),
                 "onnxruntime int8": median_us(lambda: int8_session.run(None, feed)),
             }
@@ -92,10 +88,20 @@ def main():
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, {args.threads} threads")
 
 
-def onednn_int8(unit, weight, scales):
+def int8_weights(w):
+    """w [out, in] -> (fbgemm's packed weight, oneDNN's (packed weight, scales, zero points)), quantized per
+    output channel, symmetric: as PackLinearInt8 (udfs/src/main/python/make_kernels.py) packs it."""
+    scales = w.abs().amax(1).div(127.0)
+    zero_points = torch.zeros(w.shape[0], dtype=torch.long)
+    q = torch.quantize_per_channel(w, scales.double(), zero_points, 0, torch.qint8)
+    return (torch.ops.quantized.linear_prepack(q, None),
+            (torch.ops.onednn.qlinear_prepack(q.int_repr(), None), scales, zero_points))
+
+
+def onednn_int8(unit, weight):
+    packed, scales, zero_points = weight
     q = torch.quantize_per_tensor(unit, 2.0 / 127, 64, torch.quint8).view(torch.uint8)
-    zero_points = torch.zeros(scales.shape, dtype=torch.long)
-    return torch.ops.onednn.qlinear_pointwise(q, 2.0 / 127, 64, weight, scales, zero_points, None, 1.0, 0,
+    return torch.ops.onednn.qlinear_pointwise(q, 2.0 / 127, 64, packed, scales, zero_points, None, 1.0, 0,
                                               torch.float32, "none", [], "")
 
 
@@ -103,11 +109,7 @@ def new_heights(rows, max_seq_len):
     """The intermediate Linear over every height compaction can make (1..rows rows x 3 widths), each once."""
     k, n = SHAPES["intermediate"]
     g = torch.Generator().manual_seed(1)
-    w = torch.randn(n, k, generator=g) / k ** 0.5
-    scales = w.abs().amax(1).div(127.0)
-    q = torch.quantize_per_channel(w, scales.double(), torch.zeros(n, dtype=torch.long), 0, torch.qint8)
-    fbgemm_weight = torch.ops.quantized.linear_prepack(q, None)
-    onednn_weight = torch.ops.onednn.qlinear_prepack(q.int_repr(), None)
+    fbgemm_weight, onednn_weight = int8_weights(torch.randn(n, k, generator=g) / k ** 0.5)
     heights = [r * width for width in (max_seq_len // 2 + 1, max_seq_len // 2 + 3, max_seq_len - 1)
                for r in range(1, rows + 1)]
     units = [(lambda x: x / x.abs().amax(-1, True))(torch.randn(h, k, generator=g)) for h in heights]
@@ -115,7 +117,7 @@ def new_heights(rows, max_seq_len):
     for kernel, call in [
             ("fbgemm", lambda u: torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
                 u, 2.0 / 127, 64, fbgemm_weight)),
-            ("onednn", lambda u: onednn_int8(u, onednn_weight, scales))]:
+            ("onednn", lambda u: onednn_int8(u, onednn_weight))]:
         for label in ("first time", "seen"):
             start = time.perf_counter()
             for u in units:
