@@ -11,8 +11,9 @@ Each module is one stateless function (no parameters), so it runs on whatever de
                   (symmetric) and packed once for fbgemm: a LinearPackedParamsBase, a TorchScript custom
                   class that the engine holds as a DJL IValue and passes back to linear_int8.
   linear_int8.pt  x [..., in] float32, packed weight, bias, outliers [k] int64, outlier weight [k, out] float32,
-                  "none" | "gelu" -> fbgemm's int8 GEMM with each token quantized on its own: scaled into [-1, 1] by
-                  its largest |value|, quantized with the fixed parameters of that range
+                  "none" | "gelu", input scale, input zero point -> fbgemm's int8 GEMM with each token quantized on
+                  its own: scaled into [-1, 1] by its largest |value|, quantized with the fixed parameters of that
+                  range
                   (quantized::linear_with_input_q_dq_qweight_dq_output_fp32, the static-input form of
                   linear_dynamic: the range is known, so no appended +1/-1 rows need pin it; same speed), the result
                   rescaled per token with the float32 bias added; the k outlier input columns (a fixed set per
@@ -24,9 +25,11 @@ Each module is one stateless function (no parameters), so it runs on whatever de
                   measured 1.4-2.7x oneDNN fp32 at BERT-small GEMM shapes on the 2 loaded dev cores, the per-token
                   scaling gives part of that back), with per-channel weight scales; the legacy tensor-only
                   fbgemm_linear_int8_* ops quantize weights per tensor only, and _weight_int8pack_mm leaves
-                  activations in float32. Activations get about 7 bits (0..128 around zero point 64) because
-                  fbgemm's AVX2 u8*s8 kernel sums pairs of products in int16 with saturation (255 * 127 * 2 >
-                  32767): at 8 bits a GEMM of BERT's size was off by 17% of its largest output, at 7 bits by 2%. CPU
+                  activations in float32. The range's parameters come from the engine, which picks them per CPU
+                  (LibTorchOps): 8 bits (1..255 around zero point 128) where fbgemm's u8*s8 kernel sums products
+                  exactly (AVX512-VNNI), about 7 bits (0..128 around 64) where it sums pairs of products in int16
+                  with saturation (AVX2, AVX512 without VNNI: 255 * 127 * 2 > 32767): at 8 bits there a GEMM of
+                  BERT's size was off by 16% of its largest output, at 7 bits by 1.8%, at 8 bits with VNNI by 0.8%. CPU
                   only: libtorch has no CUDA kernel for it. Written with torch 2.13 (TorchScript format loaded by
                   libtorch 2.5.1, checked by Int8AgreementTest).
   attention.pt    q, k, v [B, A, L, D], mask bias [B, 1, 1, L] -> softmax(q k^T + mask) v, all in q's dtype
@@ -69,7 +72,8 @@ class PackLinearInt8(torch.nn.Module):
 
 class LinearInt8(torch.nn.Module):
     def forward(self, x: torch.Tensor, packed: torch.classes.quantized.LinearPackedParamsBase, bias: torch.Tensor,
-                outliers: torch.Tensor, outlier_weight: torch.Tensor, activation: str) -> torch.Tensor:
+                outliers: torch.Tensor, outlier_weight: torch.Tensor, activation: str, input_scale: float,
+                input_zero_point: int) -> torch.Tensor:
         shape = x.shape
         rows = x.reshape(-1, shape[-1])
         # each token scaled into [-1, 1] by its own largest |value| outside the outlier columns (abs().amax():
@@ -82,8 +86,9 @@ class LinearInt8(torch.nn.Module):
         # the outlier input columns go through the float32 side GEMM, so they leave the int8 input as zeros
         if outliers.numel() > 0:
             unit.index_fill_(1, outliers, 0.0)
-        # [-1, 1] onto 0..128: scale 2/127, zero point 64 (about 7 bits, see above)
-        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(unit, 2.0 / 127, 64, packed)
+        # [-1, 1] onto the levels the engine picked for this CPU (see above)
+        y = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(unit, input_scale, input_zero_point,
+                                                                              packed)
         y = torch.addcmul(bias, y, scale, out=y)
         if outliers.numel() > 0:
             y.addmm_(rows.index_select(1, outliers), outlier_weight)

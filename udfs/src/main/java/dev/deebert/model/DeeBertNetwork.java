@@ -304,8 +304,8 @@ public final class DeeBertNetwork {
             }
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
-            return pack ? new Dense(keep(torch.packLinear(w, TYPICAL_GEMM_ROWS)), b, true, null)
-                    : new Dense(w, b, false, null);
+            NDArray packed = pack ? torch.packLinearIfRight(w, TYPICAL_GEMM_ROWS) : null;
+            return packed != null ? new Dense(keep(packed), b, true, null) : new Dense(w, b, false, null);
         }
 
         /** As {@link #of}, for tensors made while binding (the fused QKV): kept only if used as they are. */

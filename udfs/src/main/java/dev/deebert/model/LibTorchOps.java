@@ -6,6 +6,7 @@ import ai.djl.Model;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
@@ -16,7 +17,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -33,11 +36,12 @@ final class LibTorchOps {
     private final PtSymbolBlock packLinear;
     private final PtSymbolBlock linear;
     private final PtSymbolBlock attention;
-    /** Loaded on first use: only int8 engines need them. */
-    private volatile PtSymbolBlock packLinearInt8;
-    private volatile PtSymbolBlock linearInt8;
+    /** Loaded on first use: only int8 engines need it. */
+    private volatile Int8Kernels int8;
     /** Null until first asked. */
     private Boolean packsBFloat16;
+    /** Per dtype and weight shape: whether {@link #linear} computes a packed weight of it right on this CPU. */
+    private final Map<String, Boolean> packedRight = new ConcurrentHashMap<>();
 
     private LibTorchOps() {
         toBFloat16 = load("to_bf16");
@@ -64,6 +68,51 @@ final class LibTorchOps {
      */
     NDArray packLinear(NDArray weight, long rows) {
         return call(packLinear, weight, IValue.from((PtNDArray) weight), IValue.from(rows));
+    }
+
+    /**
+     * {@link #packLinear}, or null where {@link #linear} on the packed weight computes this shape wrong on this
+     * CPU (then the caller keeps the weight unpacked): checked once per dtype and shape against the plain GEMM.
+     * Why: libtorch 2.5.1's oneDNN (3.5.3) on AVX512 computes float32 weights of some shapes wrong in its padded
+     * 64-wide blocked layout: [96, 64] (the 3-layer test models' fused QKV), [100, 64], [936, 64] and [1200, 64]
+     * (TinyBERT's QKV and FFN widths) were off by up to the whole output scale, [64, *], [128, *], [312, *] and
+     * BGE-small's [1152, 384] right, bf16 right at all of them.
+     */
+    NDArray packLinearIfRight(NDArray weight, long rows) {
+        NDArray packed = packLinear(weight, rows);
+        String shape = weight.getDataType() + " " + weight.getShape();
+        if (packedRight.computeIfAbsent(shape, k -> packedMatchesPlain(weight, packed))) {
+            return packed;
+        }
+        packed.close();
+        return null;
+    }
+
+    private boolean packedMatchesPlain(NDArray weight, NDArray packed) {
+        try (NDManager check = Engines.newManager(Device.cpu())) {
+            long out = weight.getShape().get(0);
+            long in = weight.getShape().get(1);
+            // 33 rows (whole row blocks and a tail) of fixed values in [-1, 1]
+            NDArray x = check.arange(33 * in).toType(DataType.FLOAT32, false).mul(0.7f).sin().reshape(33, in);
+            NDArray zeros = check.zeros(new Shape(out));
+            boolean bf16 = weight.getDataType() != DataType.FLOAT32;
+            if (bf16) {
+                x = toBFloat16(x);
+                zeros = toBFloat16(zeros);
+            }
+            // [33, out]
+            NDArray plain = x.matMul(weight.transpose()).toType(DataType.FLOAT32, false);
+            NDArray fast = linear(x, packed, zeros, false).toType(DataType.FLOAT32, false);
+            // bf16 rounds each output to 2^-8 of itself; the wrong layouts were off by 30-100% of the scale
+            float error = fast.sub(plain).abs().max().getFloat() / plain.abs().max().getFloat();
+            if (error > 0.02f) {
+                LoggerFactory.getLogger(LibTorchOps.class).warn("libtorch's packed GEMM computes {} {} weights wrong"
+                        + " on this CPU (off by {}% of the output scale): Linears of that shape stay unpacked, on"
+                        + " the slower plain GEMM", weight.getDataType(), weight.getShape(), Math.round(error * 100));
+                return false;
+            }
+            return true;
+        }
     }
 
     /**
@@ -97,22 +146,7 @@ final class LibTorchOps {
      * {@code owner} closes.
      */
     IValue packLinearInt8(NDArray weight, NDManager owner) {
-        PtSymbolBlock module;
-        synchronized (this) {
-            if (packLinearInt8 == null) {
-                packLinearInt8 = load("pack_linear_int8");
-                linearInt8 = load("linear_int8");
-            }
-            module = packLinearInt8;
-        }
-        IValue w = IValue.from((PtNDArray) weight);
-        try {
-            IValue packed = module.forward(w);
-            owner.attachInternal("int8-" + UUID.randomUUID(), packed);
-            return packed;
-        } finally {
-            w.close();
-        }
+        return int8().pack(weight, owner);
     }
 
     /**
@@ -123,15 +157,73 @@ final class LibTorchOps {
      */
     NDArray linearInt8(NDArray x, IValue packed, NDArray bias, NDArray outliers, NDArray outlierWeight,
                        boolean gelu) {
-        IValue[] args = {IValue.from((PtNDArray) x), packed, IValue.from((PtNDArray) bias),
-                IValue.from((PtNDArray) outliers), IValue.from((PtNDArray) outlierWeight),
-                IValue.from(gelu ? "gelu" : "none")};
-        try (IValue out = linearInt8.forward(args)) {
-            return out.toTensor((PtNDManager) x.getManager());
-        } finally {
-            for (IValue arg : args) {
-                if (arg != packed) {
-                    arg.close();
+        return int8().linear(x, packed, bias, outliers, outlierWeight, gelu);
+    }
+
+    private Int8Kernels int8() {
+        Int8Kernels kernels = int8;
+        if (kernels == null) {
+            synchronized (this) {
+                if (int8 == null) {
+                    int8 = Int8Kernels.probe(load("pack_linear_int8"), load("linear_int8"));
+                }
+                kernels = int8;
+            }
+        }
+        return kernels;
+    }
+
+    /**
+     * The int8 modules and the uint8 levels a token's [-1, 1] maps onto for fbgemm's u8*s8 GEMM on this CPU:
+     * all 8 bits (scale 1/127, zero point 128) where the kernel sums products exactly (AVX512-VNNI), about 7
+     * (scale 2/127, zero point 64) where it sums pairs of products in int16 with saturation (AVX2, AVX512 without
+     * VNNI), which 8-bit inputs overflow (make_kernels.py has the errors measured). Asked of the kernel itself,
+     * as fbgemm picks its instructions at run time.
+     */
+    private record Int8Kernels(PtSymbolBlock packModule, PtSymbolBlock linearModule, double inputScale,
+                               long inputZeroPoint) {
+        /** 8 bits where a GEMM whose 8-bit products saturate any int16 pair sum comes out exact, else 7. */
+        static Int8Kernels probe(PtSymbolBlock packModule, PtSymbolBlock linearModule) {
+            Int8Kernels eightBits = new Int8Kernels(packModule, linearModule, 1.0 / 127, 128);
+            boolean exact;
+            try (NDManager probe = Engines.newManager(Device.cpu())) {
+                // every input at level 255 and every weight at 127: each output is exactly `in`; saturated pairs
+                // give ~0.5
+                int in = 64;
+                NDArray ones = probe.ones(new Shape(2, in));
+                NDArray y = eightBits.linear(ones, eightBits.pack(probe.ones(new Shape(8, in)), probe),
+                        probe.zeros(new Shape(8)), probe.zeros(new Shape(0), DataType.INT64),
+                        probe.zeros(new Shape(0, 8)), false);
+                exact = y.sub(in).abs().max().getFloat() < 1e-3f;
+            }
+            LoggerFactory.getLogger(LibTorchOps.class).info("int8 GEMM inputs: {} bits (fbgemm's kernel on this CPU"
+                    + " {})", exact ? 8 : 7, exact ? "sums products exactly" : "saturates 8-bit pair sums");
+            return exact ? eightBits : new Int8Kernels(packModule, linearModule, 2.0 / 127, 64);
+        }
+
+        IValue pack(NDArray weight, NDManager owner) {
+            IValue w = IValue.from((PtNDArray) weight);
+            try {
+                IValue packed = packModule.forward(w);
+                owner.attachInternal("int8-" + UUID.randomUUID(), packed);
+                return packed;
+            } finally {
+                w.close();
+            }
+        }
+
+        NDArray linear(NDArray x, IValue packed, NDArray bias, NDArray outliers, NDArray outlierWeight,
+                       boolean gelu) {
+            IValue[] args = {IValue.from((PtNDArray) x), packed, IValue.from((PtNDArray) bias),
+                    IValue.from((PtNDArray) outliers), IValue.from((PtNDArray) outlierWeight),
+                    IValue.from(gelu ? "gelu" : "none"), IValue.from(inputScale), IValue.from(inputZeroPoint)};
+            try (IValue out = linearModule.forward(args)) {
+                return out.toTensor((PtNDManager) x.getManager());
+            } finally {
+                for (IValue arg : args) {
+                    if (arg != packed) {
+                        arg.close();
+                    }
                 }
             }
         }

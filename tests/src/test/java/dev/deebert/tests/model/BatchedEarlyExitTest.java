@@ -63,8 +63,22 @@ class BatchedEarlyExitTest {
         double[] entropies = engine.trace(rows, ExitPolicy.uniform(0, layers)).stream()
                 .flatMap(p -> Arrays.stream(p.layerLogits()).limit(layers - 1))
                 .mapToDouble(dev.deebert.model.Entropy::of).sorted().toArray();
-        rampEntropyQuantiles = new double[] {entropies[entropies.length / 5], entropies[entropies.length / 2],
-                entropies[entropies.length * 4 / 5]};
+        rampEntropyQuantiles = new double[] {thresholdAbove(entropies, entropies.length / 5),
+                thresholdAbove(entropies, entropies.length / 2), thresholdAbove(entropies, entropies.length * 4 / 5)};
+    }
+
+    /**
+     * A threshold halfway between the {@code k}-th of the {@code sorted} ramp entropies and the next larger one.
+     * Not the entropy itself: that row's exit would then hang on the last bits of its entropy, which the batch
+     * moves by float rounding on CPUs whose kernels sum in an order that depends on the GEMM's height (AVX512:
+     * logits ~1e-6 apart batched and alone, at every precision).
+     */
+    static double thresholdAbove(double[] sorted, int k) {
+        int next = k + 1;
+        while (sorted[next] == sorted[k]) {
+            next++;
+        }
+        return (sorted[k] + sorted[next]) / 2;
     }
 
     @AfterAll
