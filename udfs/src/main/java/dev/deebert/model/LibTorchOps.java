@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -28,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * The modules hold no state, so one instance per JVM serves every engine and thread, on any device.
  */
 final class LibTorchOps {
+    /** GEMM height on which {@link #packLinearIfFaster} compares: whole row blocks and a tail, a few ms. */
+    private static final int TIMED_ROWS = 513;
     private static LibTorchOps instance;
 
     /** Held so that the modules live as long as this instance. */
@@ -40,8 +45,8 @@ final class LibTorchOps {
     private volatile Int8Kernels int8;
     /** Null until first asked. */
     private Boolean packsBFloat16;
-    /** Per dtype and weight shape: whether {@link #linear} computes a packed weight of it right on this CPU. */
-    private final Map<String, Boolean> packedRight = new ConcurrentHashMap<>();
+    /** Per dtype and weight shape: whether {@link #packLinearIfFaster} packs it on this CPU. */
+    private final Map<String, Boolean> packedFaster = new ConcurrentHashMap<>();
 
     private LibTorchOps() {
         toBFloat16 = load("to_bf16");
@@ -71,48 +76,70 @@ final class LibTorchOps {
     }
 
     /**
-     * {@link #packLinear}, or null where {@link #linear} on the packed weight computes this shape wrong on this
-     * CPU (then the caller keeps the weight unpacked): checked once per dtype and shape against the plain GEMM.
-     * Why: libtorch 2.5.1's oneDNN (3.5.3) on AVX512 computes float32 weights of some shapes wrong in its padded
-     * 64-wide blocked layout: [96, 64] (the 3-layer test models' fused QKV), [100, 64], [936, 64] and [1200, 64]
-     * (TinyBERT's QKV and FFN widths) were off by up to the whole output scale, [64, *], [128, *], [312, *] and
-     * BGE-small's [1152, 384] right, bf16 right at all of them.
+     * {@link #packLinear}'s weight where {@link #linear} on it computes this shape right and faster than the
+     * plain GEMM ({@code x w^T + b}, then GELU) on this CPU, else null and the caller keeps the weight unpacked.
+     * Decided once per dtype and shape, on {@link #TIMED_ROWS} rows. Why not always packed: it was ~2.3x the
+     * plain GEMM on AVX2 EPYCs, but a third of it on an AVX512 EPYC (Zen 5: fp32 48 vs 155 GFLOP/s, bf16
+     * 105-149 vs 187-263 at BGE-small's shapes); and libtorch 2.5.1's oneDNN (3.5.3) there computes float32
+     * weights of some shapes wrong in its padded 64-wide layout: [96, 32] (the 3-layer test models' fused QKV),
+     * [936, 312] and [1200, 312] (TinyBERT's QKV and FFN) off by up to the whole output scale.
      */
-    NDArray packLinearIfRight(NDArray weight, long rows) {
+    NDArray packLinearIfFaster(NDArray weight, long rows) {
         NDArray packed = packLinear(weight, rows);
         String shape = weight.getDataType() + " " + weight.getShape();
-        if (packedRight.computeIfAbsent(shape, k -> packedMatchesPlain(weight, packed))) {
+        if (packedFaster.computeIfAbsent(shape, k -> packedRightAndFaster(weight, packed))) {
             return packed;
         }
         packed.close();
         return null;
     }
 
-    private boolean packedMatchesPlain(NDArray weight, NDArray packed) {
+    private boolean packedRightAndFaster(NDArray weight, NDArray packed) {
         try (NDManager check = Engines.newManager(Device.cpu())) {
-            long out = weight.getShape().get(0);
             long in = weight.getShape().get(1);
-            // 33 rows (whole row blocks and a tail) of fixed values in [-1, 1]
-            NDArray x = check.arange(33 * in).toType(DataType.FLOAT32, false).mul(0.7f).sin().reshape(33, in);
-            NDArray zeros = check.zeros(new Shape(out));
-            boolean bf16 = weight.getDataType() != DataType.FLOAT32;
-            if (bf16) {
+            // fixed values in [-1, 1]
+            NDArray x = check.arange(TIMED_ROWS * in).toType(DataType.FLOAT32, false).mul(0.7f).sin()
+                    .reshape(TIMED_ROWS, in);
+            NDArray zeros = check.zeros(new Shape(weight.getShape().get(0)));
+            // DJL names no bfloat16 dtype (UNKNOWN)
+            String dtype = weight.getDataType() == DataType.FLOAT32 ? "float32" : "bfloat16";
+            if (weight.getDataType() != DataType.FLOAT32) {
                 x = toBFloat16(x);
                 zeros = toBFloat16(zeros);
             }
-            // [33, out]
-            NDArray plain = x.matMul(weight.transpose()).toType(DataType.FLOAT32, false);
-            NDArray fast = linear(x, packed, zeros, false).toType(DataType.FLOAT32, false);
+            NDArray input = x;
+            NDArray bias = zeros;
+            Supplier<NDArray> plain = () -> Activation.gelu(Linear.linear(input, weight, bias).singletonOrThrow());
+            Supplier<NDArray> fast = () -> linear(input, packed, bias, true);
+            // [rows, out]
+            NDArray expected = plain.get().toType(DataType.FLOAT32, false);
+            NDArray actual = fast.get().toType(DataType.FLOAT32, false);
             // bf16 rounds each output to 2^-8 of itself; the wrong layouts were off by 30-100% of the scale
-            float error = fast.sub(plain).abs().max().getFloat() / plain.abs().max().getFloat();
+            float error = actual.sub(expected).abs().max().getFloat() / expected.abs().max().getFloat();
             if (error > 0.02f) {
                 LoggerFactory.getLogger(LibTorchOps.class).warn("libtorch's packed GEMM computes {} {} weights wrong"
-                        + " on this CPU (off by {}% of the output scale): Linears of that shape stay unpacked, on"
-                        + " the slower plain GEMM", weight.getDataType(), weight.getShape(), Math.round(error * 100));
+                        + " on this CPU (off by {}% of the output scale): Linears of that shape stay unpacked",
+                        dtype, weight.getShape(), Math.round(error * 100));
                 return false;
             }
-            return true;
+            long packedNanos = fastest(fast);
+            long plainNanos = fastest(plain);
+            LoggerFactory.getLogger(LibTorchOps.class).info("{} {} weights, {} rows: packed GEMM {} us, plain {} us:"
+                    + " {}", dtype, weight.getShape(), TIMED_ROWS, packedNanos / 1000,
+                    plainNanos / 1000, packedNanos < plainNanos ? "packed" : "plain");
+            return packedNanos < plainNanos;
         }
+    }
+
+    /** The fastest of three runs of {@code gemm}, in ns. */
+    private static long fastest(Supplier<NDArray> gemm) {
+        long best = Long.MAX_VALUE;
+        for (int run = 0; run < 3; run++) {
+            long start = System.nanoTime();
+            gemm.get().close();
+            best = Math.min(best, System.nanoTime() - start);
+        }
+        return best;
     }
 
     /**
