@@ -65,11 +65,11 @@ class Int8AgreementTest {
      * and every label the same where float32's top two logits are further apart than twice that. Why 10%:
      * weights are int8 per output channel and activations 7 bits per token where fbgemm's kernel saturates
      * 8-bit pair sums (8 bits elsewhere), an error of up to 1/254 of a token's largest |value| per element
-     * that a dot product averages down only over its length; the golden models are 32 wide (intermediate 64), so each GEMM averages over 32-64 terms
-     * where BERT-base-sized models average over 384-3072, and three quantized GEMMs per layer compound
-     * through the residual stream before LayerNorm. Measured: largest difference 0.062 (bert) and 0.138
-     * (roberta) at 7 bits, 3% and 9% of the scale, 0.044 and 0.076 at 8 bits; on the 384-wide demo model labels and exit layers agree for the
-     * share README gives.
+     * that a dot product averages down only over its length; the golden models are 32 wide (intermediate
+     * 64), so each GEMM averages over 32-64 terms where BERT-base-sized models average over 384-3072, and
+     * three quantized GEMMs per layer compound through the residual stream before LayerNorm. Measured:
+     * largest difference 0.062 (bert) and 0.138 (roberta) at 7 bits, 3% and 9% of the scale, 0.044 and 0.076
+     * at 8 bits; on the 384-wide demo model labels and exit layers agree for the share README gives.
      */
     @ParameterizedTest
     @ValueSource(strings = {"bert", "roberta", "bert with an outlier feature"})
