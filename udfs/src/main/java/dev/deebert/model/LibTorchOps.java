@@ -79,7 +79,7 @@ final class LibTorchOps {
      * {@link #packLinear}'s weight where {@link #linear} on it computes this shape right and faster than the
      * plain GEMM ({@code x w^T + b}, then GELU) on this CPU, else null and the caller keeps the weight unpacked.
      * Decided once per dtype and shape, on {@link #TIMED_ROWS} rows. Why not always packed: it was ~2.3x the
-     * plain GEMM on AVX2 EPYCs, but a third of it on an AVX512 EPYC (Zen 5: fp32 48 vs 155 GFLOP/s, bf16
+     * plain GEMM on an earlier AVX512-BF16 EPYC, but a third of it on a Zen 5 one (fp32 48 vs 155 GFLOP/s, bf16
      * 105-149 vs 187-263 at BGE-small's shapes); and libtorch 2.5.1's oneDNN (3.5.3) there computes float32
      * weights of some shapes wrong in its padded 64-wide layout: [96, 32] (the 3-layer test models' fused QKV),
      * [936, 312] and [1200, 312] (TinyBERT's QKV and FFN) off by up to the whole output scale.
