@@ -21,6 +21,8 @@ CLASSPATH_FILE=$ROOT/job/target/classpath.txt
 DJL_CACHE=${DJL_CACHE_DIR:-$CACHE/djl}
 # shellcheck source=../../conf/java17-opens.sh
 source "$ROOT/conf/java17-opens.sh"
+# shellcheck source=../../conf/engine-jvm.sh
+source "$ROOT/conf/engine-jvm.sh"
 read -r -a JAVA17_OPENS <<< "$SPARK_JAVA17_OPENS"
 read -r -a DAEMON_JAVA_OPTS <<< "${SPARK_DAEMON_JAVA_OPTS:-}"
 
@@ -73,11 +75,11 @@ make_spark_home() {
 }
 
 # What a driver submitted to this cluster needs on top of the local defaults: executors get the Java 17
-# opens and DJL's offline mode and native cache (the natives come from the pytorch-native jar in jars/).
+# opens, the engine's JVM flags and DJL's offline mode and native cache (the natives come from the pytorch-native jar in jars/).
 write_submit_conf() {
   {
     cat "$ROOT/conf/spark-local.conf"
-    echo "spark.executor.extraJavaOptions          $SPARK_JAVA17_OPENS -Dai.djl.offline=true -DDJL_CACHE_DIR=$DJL_CACHE"
+    echo "spark.executor.extraJavaOptions          $SPARK_JAVA17_OPENS $DEEBERT_ENGINE_JVM_OPTS -Dai.djl.offline=true -DDJL_CACHE_DIR=$DJL_CACHE"
     echo "spark.executor.memory                    $MEMORY"
     echo "spark.executorEnv.OMP_NUM_THREADS        $CORES"
   } > "$RUN/submit.conf"
