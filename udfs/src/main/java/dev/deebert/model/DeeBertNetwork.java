@@ -304,7 +304,7 @@ public final class DeeBertNetwork {
             }
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
-            NDArray packed = pack ? torch.packLinearIfFaster(w, TYPICAL_GEMM_ROWS) : null;
+            NDArray packed = pack ? torch.packLinearIfRight(w, TYPICAL_GEMM_ROWS) : null;
             return packed != null ? new Dense(keep(packed), b, true, null) : new Dense(w, b, false, null);
         }
 

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -31,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * The modules hold no state, so one instance per JVM serves every engine and thread, on any device.
  */
 final class LibTorchOps {
-    /** GEMM height on which {@link #packLinearIfFaster} compares: whole row blocks and a tail, a few ms. */
-    private static final int TIMED_ROWS = 513;
+    /** GEMM height on which {@link #packLinearIfRight} checks: whole row blocks and a tail. */
+    private static final int CHECKED_ROWS = 513;
     private static LibTorchOps instance;
 
     /** Held so that the modules live as long as this instance. */
@@ -45,8 +44,8 @@ final class LibTorchOps {
     private volatile Int8Kernels int8;
     /** Null until first asked. */
     private Boolean packsBFloat16;
-    /** Per dtype and weight shape: whether {@link #packLinearIfFaster} packs it on this CPU. */
-    private final Map<String, Boolean> packedFaster = new ConcurrentHashMap<>();
+    /** Per dtype and weight shape: whether {@link #linear} computes a packed weight of it right on this CPU. */
+    private final Map<String, Boolean> packedRight = new ConcurrentHashMap<>();
 
     private LibTorchOps() {
         toBFloat16 = load("to_bf16");
@@ -76,70 +75,52 @@ final class LibTorchOps {
     }
 
     /**
-     * {@link #packLinear}'s weight where {@link #linear} on it computes this shape right and faster than the
-     * plain GEMM ({@code x w^T + b}, then GELU) on this CPU, else null and the caller keeps the weight unpacked.
-     * Decided once per dtype and shape, on {@link #TIMED_ROWS} rows. Why not always packed: it was ~2.3x the
-     * plain GEMM on an earlier AVX512-BF16 EPYC, but a third of it on a Zen 5 one (fp32 48 vs 155 GFLOP/s, bf16
-     * 105-149 vs 187-263 at BGE-small's shapes); and libtorch 2.5.1's oneDNN (3.5.3) there computes float32
-     * weights of some shapes wrong in its padded 64-wide layout: [96, 32] (the 3-layer test models' fused QKV),
-     * [936, 312] and [1200, 312] (TinyBERT's QKV and FFN) off by up to the whole output scale.
+     * {@link #packLinear}'s weight where {@link #linear} on it computes this shape right on this CPU, else null
+     * and the caller keeps the weight unpacked (the plain GEMM, {@code x w^T + b}, then GELU). Checked once per
+     * dtype and shape against the plain GEMM, on {@link #CHECKED_ROWS} rows. Why: libtorch 2.5.1's oneDNN (3.5.3)
+     * on an AVX512 EPYC (Zen 5) computes float32 weights of some shapes wrong in its padded 64-wide layout:
+     * [96, 32] (the 3-layer test models' fused QKV), [936, 312] and [1200, 312] (TinyBERT's QKV and FFN) off by
+     * up to the whole output scale. Not by speed, though the plain GEMM was faster there: a choice by timing
+     * flipped between processes where the two were close, and the two round differently, so reruns of the same
+     * rows gave rows near S other exits.
      */
-    NDArray packLinearIfFaster(NDArray weight, long rows) {
+    NDArray packLinearIfRight(NDArray weight, long rows) {
         NDArray packed = packLinear(weight, rows);
         String shape = weight.getDataType() + " " + weight.getShape();
-        if (packedFaster.computeIfAbsent(shape, k -> packedRightAndFaster(weight, packed))) {
+        if (packedRight.computeIfAbsent(shape, k -> packedMatchesPlain(weight, packed))) {
             return packed;
         }
         packed.close();
         return null;
     }
 
-    private boolean packedRightAndFaster(NDArray weight, NDArray packed) {
+    private boolean packedMatchesPlain(NDArray weight, NDArray packed) {
         try (NDManager check = Engines.newManager(Device.cpu())) {
             long in = weight.getShape().get(1);
             // fixed values in [-1, 1]
-            NDArray x = check.arange(TIMED_ROWS * in).toType(DataType.FLOAT32, false).mul(0.7f).sin()
-                    .reshape(TIMED_ROWS, in);
-            NDArray zeros = check.zeros(new Shape(weight.getShape().get(0)));
-            // DJL names no bfloat16 dtype (UNKNOWN)
-            String dtype = weight.getDataType() == DataType.FLOAT32 ? "float32" : "bfloat16";
+            NDArray x = check.arange(CHECKED_ROWS * in).toType(DataType.FLOAT32, false).mul(0.7f).sin()
+                    .reshape(CHECKED_ROWS, in);
+            NDArray bias = check.zeros(new Shape(weight.getShape().get(0)));
             if (weight.getDataType() != DataType.FLOAT32) {
                 x = toBFloat16(x);
-                zeros = toBFloat16(zeros);
+                bias = toBFloat16(bias);
             }
-            NDArray input = x;
-            NDArray bias = zeros;
-            Supplier<NDArray> plain = () -> Activation.gelu(Linear.linear(input, weight, bias).singletonOrThrow());
-            Supplier<NDArray> fast = () -> linear(input, packed, bias, true);
             // [rows, out]
-            NDArray expected = plain.get().toType(DataType.FLOAT32, false);
-            NDArray actual = fast.get().toType(DataType.FLOAT32, false);
+            NDArray expected = Activation.gelu(Linear.linear(x, weight, bias).singletonOrThrow())
+                    .toType(DataType.FLOAT32, false);
+            NDArray actual = linear(x, packed, bias, true).toType(DataType.FLOAT32, false);
             // bf16 rounds each output to 2^-8 of itself; the wrong layouts were off by 30-100% of the scale
             float error = actual.sub(expected).abs().max().getFloat() / expected.abs().max().getFloat();
             if (error > 0.02f) {
+                // DJL names no bfloat16 dtype (UNKNOWN)
                 LoggerFactory.getLogger(LibTorchOps.class).warn("libtorch's packed GEMM computes {} {} weights wrong"
                         + " on this CPU (off by {}% of the output scale): Linears of that shape stay unpacked",
-                        dtype, weight.getShape(), Math.round(error * 100));
+                        weight.getDataType() == DataType.FLOAT32 ? "float32" : "bfloat16", weight.getShape(),
+                        Math.round(error * 100));
                 return false;
             }
-            long packedNanos = fastest(fast);
-            long plainNanos = fastest(plain);
-            LoggerFactory.getLogger(LibTorchOps.class).info("{} {} weights, {} rows: packed GEMM {} us, plain {} us:"
-                    + " {}", dtype, weight.getShape(), TIMED_ROWS, packedNanos / 1000,
-                    plainNanos / 1000, packedNanos < plainNanos ? "packed" : "plain");
-            return packedNanos < plainNanos;
+            return true;
         }
-    }
-
-    /** The fastest of three runs of {@code gemm}, in ns. */
-    private static long fastest(Supplier<NDArray> gemm) {
-        long best = Long.MAX_VALUE;
-        for (int run = 0; run < 3; run++) {
-            long start = System.nanoTime();
-            gemm.get().close();
-            best = Math.min(best, System.nanoTime() - start);
-        }
-        return best;
     }
 
     /**
