@@ -81,8 +81,8 @@ final class LibTorchOps {
      * on an AVX512 EPYC (Zen 5) computes float32 weights of some shapes wrong in its padded 64-wide layout:
      * [96, 32] (the 3-layer test models' fused QKV), [936, 312] and [1200, 312] (TinyBERT's QKV and FFN) off by
      * up to the whole output scale. Not by speed, though the plain GEMM was faster there: a choice by timing
-     * flipped between processes where the two were close, and the two round differently, so reruns of the same
-     * rows gave rows near S other exits.
+     * flipped between processes where the two were close, and the two round differently, so a rerun of the
+     * same rows could give a row near S another exit.
      */
     NDArray packLinearIfRight(NDArray weight, long rows) {
         NDArray packed = packLinear(weight, rows);
