@@ -85,8 +85,11 @@ final class LibTorchOps {
      * same rows could give a row near S another exit.
      */
     NDArray packLinearIfRight(NDArray weight, long rows) {
-        NDArray packed = packLinear(weight, rows);
         String shape = weight.getDataType() + " " + weight.getShape();
+        if (Boolean.FALSE.equals(packedRight.get(shape))) {
+            return null;
+        }
+        NDArray packed = packLinear(weight, rows);
         if (packedRight.computeIfAbsent(shape, k -> packedMatchesPlain(weight, packed))) {
             return packed;
         }
