@@ -6,8 +6,9 @@ import ai.djl.ndarray.NDManager;
 
 /**
  * The one way into DJL's PyTorch engine: getting the engine is what extracts and loads libtorch, so the
- * native cache it loads from is checked first ({@link NativeCache#verify()}). A cache that fails the check
- * throws {@link NativeCacheException}: one line from the command on the driver, a failed task on an executor.
+ * native cache it loads from is checked first ({@link NativeCache#verify()}), and glibc's malloc is set up
+ * for tensors ({@link GlibcMalloc}). A cache that fails the check throws {@link NativeCacheException}: one line
+ * from the command on the driver, a failed task on an executor.
  */
 public final class Engines {
     public static final String PYTORCH = "PyTorch";
@@ -17,6 +18,7 @@ public final class Engines {
     /** The PyTorch engine, loaded from a native cache that only this user can write. */
     public static Engine pytorch() {
         NativeCache.verify();
+        GlibcMalloc.tune();
         return Engine.getEngine(PYTORCH);
     }
 
