@@ -9,12 +9,12 @@ import org.slf4j.LoggerFactory;
  * glibc malloc settings for tensor memory, set once per JVM before libtorch allocates its first tensor.
  *
  * <p>Why: libtorch takes every operator's output from malloc, a few MiB each (a [32 x 64, 1536] float32
- * activation is 12 MiB), and frees it an operator later. A thread other than the JVM's first allocates from
+ * activation is 12 MiB), and frees it an operator later. A thread other than the process's first allocates from
  * an arena of 64 MiB heaps, and glibc unmaps a heap whenever all of it is free again, so a batch whose tensors
  * outgrow one heap maps a fresh one, faults and zeroes its pages, and unmaps it, layer after layer. On a
  * 2-core AMD EPYC VM, the int8 engine on two threads unmapped 1874 heaps in 3000 rows and spent half its time
  * in the kernel (5.7 million page faults); with these settings 75 and 0.54 million, and ran 2.2x as fast
- * (README, Performance: memory). The JVM's periodic malloc_trim ({@code conf/engine-jvm.sh}) still returns
+ * (README, Performance: tensor memory). The JVM's periodic malloc_trim ({@code conf/engine-jvm.sh}) still returns
  * the pages that stay free.
  *
  * <p>The settings: a top pad of a whole heap (64 MiB), which keeps glibc from unmapping or shrinking a heap

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * Once the engine is loaded, glibc serves tensor buffers of a few MiB from its heaps, where freed ones are
  * reused, rather than mapping each afresh (GlibcMalloc): glibc's own count of mapped bytes shows which way a
  * live tensor's buffer came. That heaps outlive their tensors shows in speed and page faults, not in a count
- * a test can read without the timing of other threads' allocations (README, Performance: memory).
+ * a test can read without the timing of other threads' allocations (README, Performance: tensor memory).
  */
 class GlibcMallocTest {
     private static final long MIB = 1 << 20;
