@@ -21,19 +21,10 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
+from timing import median_us
+
 # (in, out) features of the query/key/value, attention output, intermediate and output Linears
 SHAPES = {"qkv": (384, 1152), "attention out": (384, 384), "intermediate": (384, 1536), "output": (1536, 384)}
-
-
-def median_us(call, runs=31):
-    for _ in range(3):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[runs // 2] * 1e6
 
 
 def ort_session(path, threads):

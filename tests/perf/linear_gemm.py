@@ -7,20 +7,10 @@ under the PyTorch whose oneDNN you ask about (pip's torch here, not the engine's
   python3 tests/perf/linear_gemm.py [--threads 2]
 """
 import argparse
-import time
 
 import torch
 
-
-def median_s(call, runs=15):
-    for _ in range(3):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[runs // 2]
+from timing import median_us
 
 
 def main():
@@ -38,11 +28,13 @@ def main():
                 figures = []
                 for hint in (2048, 512, rows):
                     packed = torch.ops.mkldnn._reorder_linear_weight(weight, hint)
-                    seconds = median_s(lambda: torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "none"))
-                    figures.append(f"packed for {hint} rows {flops / seconds / 1e9:.0f}")
-                seconds = median_s(lambda: torch.nn.functional.linear(x, weight, bias))
-                figures.append(f"plain {flops / seconds / 1e9:.0f}")
-                print(f"{dtype} [{rows}, {features_in}] x [{features_in}, {features_out}] GFLOP/s: {', '.join(figures)}")
+                    us = median_us(lambda: torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "none"),
+                                   runs=15)
+                    figures.append(f"packed for {hint} rows {flops / us / 1e3:.0f}")
+                us = median_us(lambda: torch.nn.functional.linear(x, weight, bias), runs=15)
+                figures.append(f"plain {flops / us / 1e3:.0f}")
+                shape = f"[{rows}, {features_in}] x [{features_in}, {features_out}]"
+                print(f"{dtype} {shape} GFLOP/s: {', '.join(figures)}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
 
 
