@@ -28,8 +28,10 @@ Strategies (glossary: B batch size, N layers, L tokens, H hidden size, C labels)
               device-side decision path could gain.
   refill-graph   refill-nosync with each layer and its exit replayed from a CUDA graph (one per layer,
               batch and width rounded up to 16 tokens): also no per-kernel launch cost. GPU only.
+  refill-graph-readback  refill-graph with the engine's per-layer round trip kept: what graph capture behind
+              JNI would give the Java engine, whose exit decisions stay on the host. GPU only.
 
-Each strategy but the last two ends every layer as the Java engine does: ramp logits computed and copied to
+Each strategy but refill-nosync and refill-graph ends every layer as the Java engine does: ramp logits computed and copied to
 the host, the exit decision made there. Exits are not decided from the random logits but replayed from the trace, so
 each strategy runs exactly the layers the real model ran. `--check` also compares every row's exit logits
 across strategies (fp32), which holds only if batching never mixes rows.
@@ -281,14 +283,14 @@ def run_compaction(model, rows, batch, logits_out):
                 running = [running[j] for j in staying]
 
 
-def run_refill(model, rows, batch, logits_out, decide="host"):
-    """decide: `host` (the Java engine: logits read back after every layer run, survivors' index uploaded),
-    `device` (entropy left on the device and the survivors gathered there: no round trip, the bound of any
-    device-side decision path) or `graph` (`device`, with each layer and its exit replayed from a CUDA graph:
-    also no per-kernel launches)."""
+def run_refill(model, rows, batch, logits_out, readback=True, graph=False):
+    """readback: the Java engine's decision (logits read back after every layer run, survivors' index
+    uploaded); without it, entropy is left on the device and the survivors gathered there: no round trip, the
+    bound of any device-side decision path. graph: each layer and its exit replayed from a CUDA graph, so no
+    per-kernel launches."""
     N = model.shape["layers"]
     # exits are replayed, not decided: on the device the trace's exit layers stand in for the entropy test
-    exits = torch.tensor(rows.exits, device=model.device) if decide != "host" else None
+    exits = None if readback else torch.tensor(rows.exits, device=model.device)
     # queues[k]: chunks waiting for layer k + 1, each (row positions, hidden [n, w, H], lengths [n]) and, where
     # the decision stays on the device, the positions there [n]
     queues = [[] for _ in range(N)]
@@ -317,14 +319,14 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
 
     def run_layer(k, n):
         running, h, lengths, *on_device = take(k, n)
-        if decide == "graph":
+        if graph:
             h, logits = model.graphed(k, h, lengths, batch)
         else:
             bias = model.mask_bias(torch.arange(h.shape[1], device=model.device)[None, :] < lengths[:, None])
             h = model.layer(k, h, bias)
             logits = model.exit_logits(k, h)
         # the decision's own work, paid as the engine pays it; its result is not used (exits are replayed)
-        if decide == "host":
+        if readback:
             host_decision(logits)
         else:
             entropy(logits)
@@ -335,7 +337,7 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
         staying = [j for j, i in enumerate(running) if rows.exits[i] > k + 1]
         if staying:
             width = max(rows.lengths[running[j]] for j in staying)
-            if decide == "host":
+            if readback:
                 keep = torch.tensor(staying, device=model.device)
             else:
                 # a stable sort puts the staying rows first, in order; their count is all the host needs
@@ -349,7 +351,7 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
         ids, lengths = batch_inputs(model, rows, positions)
         h, _ = model.embed(ids, lengths)
         chunk = (list(positions), h, lengths)
-        if decide != "host":
+        if not readback:
             chunk += (torch.tensor(positions, device=model.device),)
         queues[0].append(chunk)
         sizes[0] += len(positions)
@@ -364,8 +366,9 @@ def run_refill(model, rows, batch, logits_out, decide="host"):
 
 
 STRATEGIES = {"batch1": run_batch1, "compaction": run_compaction, "refill": run_refill,
-              "refill-nosync": lambda *a: run_refill(*a, decide="device"),
-              "refill-graph": lambda *a: run_refill(*a, decide="graph")}
+              "refill-nosync": lambda *a: run_refill(*a, readback=False),
+              "refill-graph": lambda *a: run_refill(*a, readback=False, graph=True),
+              "refill-graph-readback": lambda *a: run_refill(*a, graph=True)}
 
 
 # -------------------------------------------------------------------------------------------------- run
@@ -428,8 +431,8 @@ def check(model, tasks, batch, strategies):
 
 def run(args):
     device = torch.device(args.device)
-    if device.type != "cuda" and "refill-graph" in args.strategies.split(","):
-        sys.exit("refill-graph replays CUDA graphs: it needs --device cuda")
+    if device.type != "cuda" and any(s.startswith("refill-graph") for s in args.strategies.split(",")):
+        sys.exit("refill-graph strategies replay CUDA graphs: they need --device cuda")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
     # fp32 means fp32: no TF32 tensor-core rounding in the GEMMs
