@@ -41,7 +41,7 @@ import java.util.stream.Stream;
  * <p>The same code serves inference (dropout off, optionally bfloat16 GEMMs, each layer's temporaries freed
  * as the layer finishes) and training (dropout on, float32, nothing freed before the backward pass, gradients
  * flowing back through the fused weights into the named parameters). Inference on CPU runs its GEMMs on
- * weights pre-packed for oneDNN with bias and GELU fused, and attention in one libtorch call
+ * oneDNN with bias and GELU fused (weights packed where that pays on the CPU), and attention in one libtorch call
  * ({@link LibTorchOps}); training keeps to DJL's differentiable ops.
  */
 public final class DeeBertNetwork {
@@ -85,10 +85,11 @@ public final class DeeBertNetwork {
                               NDArray normBias) {}
 
     /**
-     * A Linear layer in the compute precision; {@code packed}: the weight is in oneDNN's layout; {@code int8}:
-     * its int8 form (then {@code weight} is null, the bias float32), else null.
+     * A Linear layer in the compute precision; {@code onednn}: run by oneDNN's fused GEMM, on the weight from
+     * {@link LibTorchOps#linearWeight}; {@code int8}: its int8 form (then {@code weight} is null, the bias
+     * float32), else null.
      */
-    private record Dense(NDArray weight, NDArray bias, boolean packed, Int8 int8) {}
+    private record Dense(NDArray weight, NDArray bias, boolean onednn, Int8 int8) {}
 
     /**
      * A Linear at int8: fbgemm's packed int8 weight, and the input columns kept in float32 ({@code outliers}
@@ -192,7 +193,7 @@ public final class DeeBertNetwork {
     }
 
     /**
-     * For inference: dropout off, GEMMs in {@code precision}, packed for oneDNN when on CPU (int8: for fbgemm,
+     * For inference: dropout off, GEMMs in {@code precision}, on oneDNN's fused GEMM when on CPU (int8: fbgemm's,
      * CPU only).
      */
     public static DeeBertNetwork forInference(DeeBertWeights weights, Precision precision, NDManager owner) {
@@ -245,7 +246,7 @@ public final class DeeBertNetwork {
     private static DeeBertNetwork bind(DeeBertWeights weights, LibTorchOps torch, boolean bf16,
                                        Iterator<long[]> int8Outliers, boolean training, NDManager owner) {
         DeeBertConfig c = weights.config();
-        boolean pack = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType())
+        boolean onednn = torch != null && Device.Type.CPU.equals(owner.getDevice().getDeviceType())
                 && (!bf16 || torch.packsBFloat16());
         List<NDArray> derived = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
@@ -253,7 +254,7 @@ public final class DeeBertNetwork {
             TensorNames.Embeddings e = TensorNames.EMBEDDINGS;
             Embeddings embeddings = new Embeddings(weights.get(e.word()), weights.get(e.position()),
                     weights.get(e.tokenType()), weights.get(e.norm().weight()), weights.get(e.norm().bias()));
-            DenseLayout layout = new DenseLayout(torch, bf16, int8Outliers, pack, derived, weights, owner);
+            DenseLayout layout = new DenseLayout(torch, bf16, int8Outliers, onednn, derived, weights, owner);
             // The factor lives in libtorch's memory: DJL's mul(Number) wraps a JVM buffer that is freed once its
             // NDArray closes, yet autograd keeps the factor for the backward pass, which then read freed memory
             // (the stage-1 "gradient norm is Infinity" at a random step).
@@ -285,7 +286,7 @@ public final class DeeBertNetwork {
     }
 
     /** Turns a Linear's float32 weight [out, in] and bias [out] into a {@link Dense} for this network. */
-    private record DenseLayout(LibTorchOps torch, boolean bf16, Iterator<long[]> int8Outliers, boolean pack,
+    private record DenseLayout(LibTorchOps torch, boolean bf16, Iterator<long[]> int8Outliers, boolean onednn,
                                List<NDArray> derived, DeeBertWeights weights, NDManager owner) {
         Dense of(TensorNames.Params linear) {
             return of(weights.get(linear.weight()), weights.get(linear.bias()));
@@ -304,8 +305,11 @@ public final class DeeBertNetwork {
             }
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
-            NDArray packed = pack ? torch.packLinearIfRight(w, TYPICAL_GEMM_ROWS) : null;
-            return packed != null ? new Dense(keep(packed), b, true, null) : new Dense(w, b, false, null);
+            NDArray formed = onednn ? torch.linearWeight(w, TYPICAL_GEMM_ROWS) : null;
+            if (formed == null) {
+                return new Dense(w, b, false, null);
+            }
+            return new Dense(formed == w ? w : keep(formed), b, true, null);
         }
 
         /** As {@link #of}, for tensors made while binding (the fused QKV): kept only if used as they are. */
@@ -511,7 +515,7 @@ public final class DeeBertNetwork {
             return torch.linearInt8(x, dense.int8.packed, dense.bias, dense.int8.outliers, dense.int8.outlierWeight,
                     gelu);
         }
-        if (dense.packed) {
+        if (dense.onednn) {
             return torch.linear(x, dense.weight, dense.bias, gelu);
         }
         NDArray y = Linear.linear(x, dense.weight, dense.bias).singletonOrThrow();

@@ -30,8 +30,17 @@ import org.slf4j.LoggerFactory;
  * The modules hold no state, so one instance per JVM serves every engine and thread, on any device.
  */
 final class LibTorchOps {
-    /** GEMM height on which {@link #packLinearIfRight} checks: whole row blocks and a tail. */
+    /**
+     * JVM property that pins the form of the weights oneDNN's GEMM runs on: {@code packed}, {@code plain} or
+     * {@code auto} (the default: timed once per JVM, {@link #packingPays}). Pinning makes machines whose
+     * timings differ round alike; a form that computes a shape wrong is still never used for it.
+     */
+    static final String WEIGHTS_PROPERTY = "deebert.onednn.weights";
+    /** GEMM height on which {@link #linearWeight} checks a form: whole row blocks and a tail. */
     private static final int CHECKED_ROWS = 513;
+    /** How much faster oneDNN's GEMM must run on the weight as it is than packed, for the weight to stay as it is. */
+    private static final double PLAIN_MARGIN = 1.5;
+    private static final int TIMED_ROUNDS = 5;
     private static LibTorchOps instance;
 
     /** Held so that the modules live as long as this instance. */
@@ -44,8 +53,10 @@ final class LibTorchOps {
     private volatile Int8Kernels int8;
     /** Null until first asked. */
     private Boolean packsBFloat16;
-    /** Per dtype and weight shape: whether {@link #linear} computes a packed weight of it right on this CPU. */
-    private final Map<String, Boolean> packedRight = new ConcurrentHashMap<>();
+    /** Per form, dtype and weight shape: whether {@link #linear} computes a weight of that form right on this CPU. */
+    private final Map<String, Boolean> formRight = new ConcurrentHashMap<>();
+    /** Null until first asked. */
+    private Boolean packingPays;
 
     private LibTorchOps() {
         toBFloat16 = load("to_bf16");
@@ -75,29 +86,31 @@ final class LibTorchOps {
     }
 
     /**
-     * {@link #packLinear}'s weight where {@link #linear} on it computes this shape right on this CPU, else null
-     * and the caller keeps the weight unpacked (the plain GEMM, {@code x w^T + b}, then GELU). Checked once per
-     * dtype and shape against the plain GEMM, on {@link #CHECKED_ROWS} rows. Why: libtorch 2.5.1's oneDNN (3.5.3)
-     * on an AVX512 EPYC (Zen 5) computes float32 weights of some shapes wrong in its padded 64-wide layout:
-     * [96, 32] (the 3-layer test models' fused QKV), [936, 312] and [1200, 312] (TinyBERT's QKV and FFN) off by
-     * up to the whole output scale. Not by speed, though the plain GEMM was faster there: a choice by timing
-     * flipped between processes where the two were close, and the two round differently, so a rerun of the
-     * same rows could give a row near S another exit.
+     * The weight [out, in] in the form {@link #linear} runs best on this CPU: packed by {@link #packLinear}, or
+     * as it is (oneDNN then runs its GEMM on the plain layout), or null where {@link #linear} computes neither
+     * form right and the caller keeps DJL's plain GEMM ({@code x w^T + b}, then GELU). Each form is checked once
+     * per dtype and shape against that plain GEMM, on {@link #CHECKED_ROWS} rows. Why: libtorch 2.5.1's and
+     * 2.7.1's oneDNN on an AVX512 EPYC (Zen 5, AVX512-BF16 and VNNI) compute packed float32 weights of some
+     * shapes wrong in their padded 64-wide layout: [96, 32] (the 3-layer test models' fused QKV), [936, 312]
+     * and [1200, 312] (TinyBERT's QKV and FFN), off by up to the whole output scale; the plain layout is right.
      */
-    NDArray packLinearIfRight(NDArray weight, long rows) {
-        String shape = weight.getDataType() + " " + weight.getShape();
-        if (Boolean.FALSE.equals(packedRight.get(shape))) {
-            return null;
+    NDArray linearWeight(NDArray weight, long rows) {
+        if (packs()) {
+            NDArray packed = packLinear(weight, rows);
+            if (right("packed", weight, packed)) {
+                return packed;
+            }
+            packed.close();
         }
-        NDArray packed = packLinear(weight, rows);
-        if (packedRight.computeIfAbsent(shape, k -> packedMatchesPlain(weight, packed))) {
-            return packed;
-        }
-        packed.close();
-        return null;
+        return right("plain", weight, weight) ? weight : null;
     }
 
-    private boolean packedMatchesPlain(NDArray weight, NDArray packed) {
+    private boolean right(String form, NDArray weight, NDArray formed) {
+        String key = form + " " + weight.getDataType() + " " + weight.getShape();
+        return formRight.computeIfAbsent(key, k -> matchesPlainGemm(form, weight, formed));
+    }
+
+    private boolean matchesPlainGemm(String form, NDArray weight, NDArray formed) {
         try (NDManager check = Engines.newManager(Device.cpu())) {
             long in = weight.getShape().get(1);
             // fixed values in [-1, 1]
@@ -111,19 +124,91 @@ final class LibTorchOps {
             // [rows, out]
             NDArray expected = Activation.gelu(Linear.linear(x, weight, bias).singletonOrThrow())
                     .toType(DataType.FLOAT32, false);
-            NDArray actual = linear(x, packed, bias, true).toType(DataType.FLOAT32, false);
+            NDArray actual = linear(x, formed, bias, true).toType(DataType.FLOAT32, false);
             // bf16 rounds each output to 2^-8 of itself; the wrong layouts were off by 30-100% of the scale
             float error = actual.sub(expected).abs().max().getFloat() / expected.abs().max().getFloat();
             if (error > 0.02f) {
                 // DJL names no bfloat16 dtype (UNKNOWN)
-                LoggerFactory.getLogger(LibTorchOps.class).warn("libtorch's packed GEMM computes {} {} weights wrong"
-                        + " on this CPU (off by {}% of the output scale): Linears of that shape stay unpacked",
-                        weight.getDataType() == DataType.FLOAT32 ? "float32" : "bfloat16", weight.getShape(),
-                        Math.round(error * 100));
+                LoggerFactory.getLogger(LibTorchOps.class).warn("libtorch's oneDNN GEMM computes {} {} {} weights"
+                        + " wrong on this CPU (off by {}% of the output scale): Linears of that shape use another"
+                        + " form", form, weight.getDataType() == DataType.FLOAT32 ? "float32" : "bfloat16",
+                        weight.getShape(), Math.round(error * 100));
                 return false;
             }
             return true;
         }
+    }
+
+    private boolean packs() {
+        String form = System.getProperty(WEIGHTS_PROPERTY, "auto");
+        return switch (form) {
+            case "packed" -> true;
+            case "plain" -> false;
+            case "auto" -> packingPays();
+            default -> throw new IllegalArgumentException("-D" + WEIGHTS_PROPERTY + "=" + form
+                    + ": expected packed, plain or auto");
+        };
+    }
+
+    /**
+     * Whether oneDNN's GEMM runs faster on packed weights than on weights as they are, on this CPU. Timed once
+     * per JVM, in float32, on the four Linears of a BGE-small layer (1024 rows: QKV, attention output, FFN with
+     * GELU, FFN output), the fastest of {@link #TIMED_ROUNDS} alternating rounds of each form after two to warm
+     * up (oneDNN reached full speed only after a few calls); the weights stay as they are only where that runs
+     * at least {@link #PLAIN_MARGIN} times as fast. Why timed: no CPU flag tells where packing pays. libtorch
+     * 2.5.1's oneDNN (3.5.3) on the Zen 5 EPYC VM ran its packed GEMM (brgemm) at a third to a half the speed of
+     * its GEMM on plain weights (gemm:jit), fp32 and bf16, 1 and 2 threads, at BGE-small's shapes; libtorch
+     * 2.7.1's packed GEMM on the same VM, and 2.5.1's on earlier EPYCs, ran as fast as the plain one or faster.
+     * Why once, in float32, and with a margin: the two forms round differently, so a rerun that chose the
+     * other form could give a row whose entropy sits on S another exit. The float32 timing there came out 2.3-2.5x
+     * either way, far from the margin; the bfloat16 one, 1.3-1.55x, flipped between two processes, though the
+     * bf16 model ran 1.9x as fast unpacked. bf16 follows float32: both are the same oneDNN kernels.
+     */
+    private synchronized boolean packingPays() {
+        if (packingPays == null) {
+            packingPays = timePacking();
+        }
+        return packingPays;
+    }
+
+    private boolean timePacking() {
+        // [out, in] and whether GELU is fused
+        long[][] shapes = {{1152, 384, 0}, {384, 384, 0}, {1536, 384, 1}, {384, 1536, 0}};
+        try (NDManager probe = Engines.newManager(Device.cpu())) {
+            List<NDArray[]> linears = new ArrayList<>();
+            for (long[] shape : shapes) {
+                NDArray[] linear = {probe.randomUniform(-1, 1, new Shape(1024, shape[1])),
+                        probe.randomUniform(-1, 1, new Shape(shape[0], shape[1])), probe.zeros(new Shape(shape[0]))};
+                linears.add(linear);
+            }
+            List<NDArray> packed = linears.stream().map(l -> packLinear(l[1], 1024)).toList();
+            List<NDArray> plain = linears.stream().map(l -> l[1]).toList();
+            long fastestPacked = Long.MAX_VALUE;
+            long fastestPlain = Long.MAX_VALUE;
+            for (int round = 0; round < TIMED_ROUNDS + 2; round++) {
+                long packedNanos = nanos(linears, packed, shapes);
+                long plainNanos = nanos(linears, plain, shapes);
+                if (round >= 2) {
+                    fastestPacked = Math.min(fastestPacked, packedNanos);
+                    fastestPlain = Math.min(fastestPlain, plainNanos);
+                }
+            }
+            boolean pays = fastestPacked < PLAIN_MARGIN * fastestPlain;
+            LoggerFactory.getLogger(LibTorchOps.class).info("oneDNN GEMMs of a BGE-small layer, float32: {} ms on"
+                    + " packed weights, {} ms on plain ones: {}", fastestPacked / 1e6, fastestPlain / 1e6,
+                    pays ? "weights packed" : "weights stay as they are");
+            return pays;
+        }
+    }
+
+    /** Nanoseconds of one pass of {@link #linear} over {@code linears} (x, weight, bias) with these weights. */
+    private long nanos(List<NDArray[]> linears, List<NDArray> weights, long[][] shapes) {
+        long start = System.nanoTime();
+        for (int i = 0; i < linears.size(); i++) {
+            NDArray[] l = linears.get(i);
+            linear(l[0], weights.get(i), l[2], shapes[i][2] == 1).close();
+        }
+        return System.nanoTime() - start;
     }
 
     /**
@@ -145,7 +230,9 @@ final class LibTorchOps {
         return packsBFloat16;
     }
 
-    /** x [..., in] -> [..., out] with bias and, if {@code gelu}, exact GELU fused; weight from {@link #packLinear}. */
+    /**
+     * x [..., in] -> [..., out] with bias and, if {@code gelu}, exact GELU fused; weight from {@link #linearWeight}.
+     */
     NDArray linear(NDArray x, NDArray packedWeight, NDArray bias, boolean gelu) {
         return call(linear, x, IValue.from((PtNDArray) x), IValue.from((PtNDArray) packedWeight),
                 IValue.from((PtNDArray) bias), IValue.from(gelu ? "gelu" : "none"));

@@ -22,18 +22,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Java against Hugging Face transformers: the fixtures' expected.json holds the tokens and every exit's
- * logits that tests/fixtures/make_golden.py computed with PyTorch for a small random DeeBERT.
+ * logits that tests/fixtures/make_golden.py computed with PyTorch for a small random DeeBERT. Each weight form
+ * that oneDNN's GEMM can run on ({@code -Ddeebert.onednn.weights}) is pinned in turn, whichever this CPU's
+ * timing would pick.
  */
 class GoldenLogitsTest {
     private static final double TOLERANCE = 1e-5;
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert", "roberta"})
-    void tokensAndEveryExitMatchTransformers(String modelType) throws IOException {
+    @CsvSource({"bert, packed", "bert, plain", "roberta, packed", "roberta, plain"})
+    void tokensAndEveryExitMatchTransformers(String modelType, String weights) throws IOException {
         Path dir = Fixtures.golden(modelType);
         JsonNode expected = new ObjectMapper().readTree(dir.resolve("expected.json").toFile());
         List<JsonNode> cases = StreamSupport.stream(expected.get("cases").spliterator(), false).toList();
@@ -52,6 +54,7 @@ class GoldenLogitsTest {
         }
 
         int layers = model.config().numHiddenLayers();
+        System.setProperty("deebert.onednn.weights", weights);
         try (DeeBertEngine engine = DeeBertEngine.load(model, Device.cpu(), Precision.FP32)) {
             List<Prediction> traced = engine.trace(rows, ExitPolicy.uniform(0, layers));
             for (int i = 0; i < cases.size(); i++) {
@@ -65,6 +68,8 @@ class GoldenLogitsTest {
                         c.get("text").asText() + " final head");
                 assertEquals(layers, traced.get(i).exitLayer());
             }
+        } finally {
+            System.clearProperty("deebert.onednn.weights");
         }
     }
 }
