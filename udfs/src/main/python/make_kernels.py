@@ -4,9 +4,11 @@ Each module is one stateless function (no parameters), so it runs on whatever de
   to_bf16.pt      x -> x as bfloat16. DJL's JNI has no bfloat16 dtype code (NDArray.toType(BFLOAT16)
                   aborts the JVM); the cast inside libtorch runs fine.
   pack_linear.pt  weight [out, in], rows -> the weight reordered once into oneDNN's blocked layout (CPU).
-  linear.pt       x [..., in], packed weight, bias, "none" | "gelu" -> oneDNN GEMM with bias and the
-                  activation fused. On AMD CPUs this runs fp32 ~2.4x and bf16 ~1.3x faster than aten's
-                  linear (MKL sgemm / unpacked oneDNN), measured on the 2-core dev machines.
+  linear.pt       x [..., in], weight (packed by pack_linear, or as it is), bias, "none" | "gelu" -> oneDNN
+                  GEMM with bias and the activation fused. On the earlier AMD dev machines, packed, it ran fp32
+                  ~2.4x and bf16 ~1.3x faster than aten's linear (MKL sgemm / oneDNN matmul); where libtorch
+                  2.5.1's packed GEMM is slow (the Zen 5 VM), the engine passes the weight as it is
+                  (LibTorchOps.linearWeight).
   pack_linear_int8.pt  weight [out, in] float32 -> the weight quantized to int8 per output channel
                   (symmetric) and packed once for fbgemm: a LinearPackedParamsBase, a TorchScript custom
                   class that the engine holds as a DJL IValue and passes back to linear_int8.

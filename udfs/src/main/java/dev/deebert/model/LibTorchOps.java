@@ -172,22 +172,19 @@ final class LibTorchOps {
     }
 
     private boolean timePacking() {
-        // [out, in] and whether GELU is fused
-        long[][] shapes = {{1152, 384, 0}, {384, 384, 0}, {1536, 384, 1}, {384, 1536, 0}};
         try (NDManager probe = Engines.newManager(Device.cpu())) {
-            List<NDArray[]> linears = new ArrayList<>();
-            for (long[] shape : shapes) {
-                NDArray[] linear = {probe.randomUniform(-1, 1, new Shape(1024, shape[1])),
-                        probe.randomUniform(-1, 1, new Shape(shape[0], shape[1])), probe.zeros(new Shape(shape[0]))};
-                linears.add(linear);
+            // [out, in] of QKV, attention output, FFN (GELU fused) and FFN output
+            List<Gemm> layer = new ArrayList<>();
+            for (long[] shape : new long[][] {{1152, 384}, {384, 384}, {1536, 384}, {384, 1536}}) {
+                NDArray weight = probe.randomUniform(-1, 1, new Shape(shape));
+                layer.add(new Gemm(probe.randomUniform(-1, 1, new Shape(1024, shape[1])), weight,
+                        packLinear(weight, 1024), probe.zeros(new Shape(shape[0])), shape[0] == 1536));
             }
-            List<NDArray> packed = linears.stream().map(l -> packLinear(l[1], 1024)).toList();
-            List<NDArray> plain = linears.stream().map(l -> l[1]).toList();
             long fastestPacked = Long.MAX_VALUE;
             long fastestPlain = Long.MAX_VALUE;
             for (int round = 0; round < TIMED_ROUNDS + 2; round++) {
-                long packedNanos = nanos(linears, packed, shapes);
-                long plainNanos = nanos(linears, plain, shapes);
+                long packedNanos = nanos(layer, true);
+                long plainNanos = nanos(layer, false);
                 if (round >= 2) {
                     fastestPacked = Math.min(fastestPacked, packedNanos);
                     fastestPlain = Math.min(fastestPlain, plainNanos);
@@ -201,12 +198,14 @@ final class LibTorchOps {
         }
     }
 
-    /** Nanoseconds of one pass of {@link #linear} over {@code linears} (x, weight, bias) with these weights. */
-    private long nanos(List<NDArray[]> linears, List<NDArray> weights, long[][] shapes) {
+    /** One GEMM that {@link #timePacking} runs: input [rows, in], the weight as it is and packed, bias [out]. */
+    private record Gemm(NDArray x, NDArray weight, NDArray packed, NDArray bias, boolean gelu) {}
+
+    /** Nanoseconds of one pass of {@link #linear} over {@code layer}, on packed weights or on them as they are. */
+    private long nanos(List<Gemm> layer, boolean packed) {
         long start = System.nanoTime();
-        for (int i = 0; i < linears.size(); i++) {
-            NDArray[] l = linears.get(i);
-            linear(l[0], weights.get(i), l[2], shapes[i][2] == 1).close();
+        for (Gemm gemm : layer) {
+            linear(gemm.x, packed ? gemm.packed : gemm.weight, gemm.bias, gemm.gelu).close();
         }
         return System.nanoTime() - start;
     }
@@ -233,8 +232,8 @@ final class LibTorchOps {
     /**
      * x [..., in] -> [..., out] with bias and, if {@code gelu}, exact GELU fused; weight from {@link #linearWeight}.
      */
-    NDArray linear(NDArray x, NDArray packedWeight, NDArray bias, boolean gelu) {
-        return call(linear, x, IValue.from((PtNDArray) x), IValue.from((PtNDArray) packedWeight),
+    NDArray linear(NDArray x, NDArray weight, NDArray bias, boolean gelu) {
+        return call(linear, x, IValue.from((PtNDArray) x), IValue.from((PtNDArray) weight),
                 IValue.from((PtNDArray) bias), IValue.from(gelu ? "gelu" : "none"));
     }
 
