@@ -158,11 +158,11 @@ final class LibTorchOps {
      * at least {@link #PLAIN_MARGIN} times as fast. Why timed: no CPU flag tells where packing pays. libtorch
      * 2.5.1's oneDNN (3.5.3) on the Zen 5 EPYC VM ran its packed GEMM (brgemm) at a third to a half the speed of
      * its GEMM on plain weights (gemm:jit), fp32 and bf16, 1 and 2 threads, at BGE-small's shapes; libtorch
-     * 2.7.1's packed GEMM on the same VM, and 2.5.1's on earlier EPYCs, ran as fast as the plain one or faster.
+     * 2.7.1's packed GEMM on the same VM ran as fast as the plain one or faster (other CPUs: not measured).
      * Why once, in float32, and with a margin: the two forms round differently, so a rerun that chose the
-     * other form could give a row whose entropy sits on S another exit. The float32 timing there came out 2.3-2.5x
-     * either way, far from the margin; the bfloat16 one, 1.3-1.55x, flipped between two processes, though the
-     * bf16 model ran 1.9x as fast unpacked. bf16 follows float32: both are the same oneDNN kernels.
+     * other form could give a row whose entropy sits on S another exit. The float32 timing there came out
+     * 2.3-3.7x in every process, far from the margin; the bfloat16 one, 1.3-1.55x, flipped between two
+     * processes, though the bf16 model ran 1.9x as fast unpacked. bf16 follows float32: one oneDNN build.
      */
     private synchronized boolean packingPays() {
         if (packingPays == null) {
