@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -95,19 +96,27 @@ final class LibTorchOps {
      * and [1200, 312] (TinyBERT's QKV and FFN), off by up to the whole output scale; the plain layout is right.
      */
     NDArray linearWeight(NDArray weight, long rows) {
-        if (packs()) {
-            NDArray packed = packLinear(weight, rows);
-            if (right("packed", weight, packed)) {
-                return packed;
-            }
-            packed.close();
-        }
-        return right("plain", weight, weight) ? weight : null;
+        NDArray packed = packs() ? formedIfRight("packed", weight, () -> packLinear(weight, rows)) : null;
+        return packed != null ? packed : formedIfRight("plain", weight, () -> weight);
     }
 
-    private boolean right(String form, NDArray weight, NDArray formed) {
+    /**
+     * The weight in {@code form}, made by {@code make}, where {@link #linear} computes that form of its dtype and
+     * shape right, else null; once a form is known wrong for a shape, nothing is made for it again.
+     */
+    private NDArray formedIfRight(String form, NDArray weight, Supplier<NDArray> make) {
         String key = form + " " + weight.getDataType() + " " + weight.getShape();
-        return formRight.computeIfAbsent(key, k -> matchesPlainGemm(form, weight, formed));
+        if (Boolean.FALSE.equals(formRight.get(key))) {
+            return null;
+        }
+        NDArray formed = make.get();
+        if (formRight.computeIfAbsent(key, k -> matchesPlainGemm(form, weight, formed))) {
+            return formed;
+        }
+        if (formed != weight) {
+            formed.close();
+        }
+        return null;
     }
 
     private boolean matchesPlainGemm(String form, NDArray weight, NDArray formed) {
