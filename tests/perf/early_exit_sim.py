@@ -31,9 +31,9 @@ Strategies (glossary: B batch size, N layers, L tokens, H hidden size, C labels)
   refill-graph-readback  refill-graph with the engine's per-layer round trip kept: what graph capture behind
               JNI would give the Java engine, whose exit decisions stay on the host. GPU only.
 
-Each strategy but refill-nosync and refill-graph ends every layer as the Java engine does: ramp logits computed and copied to
-the host, the exit decision made there. Exits are not decided from the random logits but replayed from the trace, so
-each strategy runs exactly the layers the real model ran. `--check` also compares every row's exit logits
+Each strategy but refill-nosync and refill-graph ends every layer as the Java engine does: ramp logits computed
+and copied to the host, the exit decision made there. Exits are not decided from the random logits but replayed
+from the trace, so each strategy runs exactly the layers the real model ran. `--check` also compares every row's exit logits
 across strategies (fp32), which holds only if batching never mixes rows.
 
 Examples:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The encoder's float GEMMs alone, at BGE-small's FFN shapes: oneDNN's packed GEMM (what the engine runs,
-`mkldnn::_linear_pointwise` on a weight from `_reorder_linear_weight`, packed for several heights) against
-PyTorch's plain `linear`, fp32 and bf16, in GFLOP/s. Tells whether a CPU's oneDNN runs near its peak: run it
+"""The encoder's float GEMMs alone, at BGE-small's FFN shapes: oneDNN's packed GEMM (what the engine runs where
+packing pays, `mkldnn::_linear_pointwise` on a weight from `_reorder_linear_weight`, packed for several heights)
+against PyTorch's plain `linear`, fp32 and bf16, in GFLOP/s. Tells whether a CPU's oneDNN runs near its peak: run it
 under the PyTorch whose oneDNN you ask about (pip's torch here, not the engine's libtorch).
 
   python3 tests/perf/linear_gemm.py [--threads 2]
