@@ -259,7 +259,8 @@ final class LibTorchOps {
      * x [..., in] float32 -> [..., out] float32 through dynamic int8 quantization, each token quantized on its
      * own (so a row's result does not depend on the batch), except the input columns {@code outliers} [k]
      * int64, which go through a float32 GEMM with {@code outlierWeight} [k, out]; with the float32 bias and, if
-     * {@code gelu}, exact GELU; packed from {@link #packLinearInt8}, which this leaves open.
+     * {@code gelu}, exact GELU; packed from {@link #packLinearInt8}, which this leaves open. {@code x} comes back
+     * as it was, but its outlier columns read zero while this runs.
      */
     NDArray linearInt8(NDArray x, IValue packed, NDArray bias, NDArray outliers, NDArray outlierWeight,
                        boolean gelu) {
