@@ -38,6 +38,10 @@ final class BatchExits implements DeeBertNetwork.Observer {
 
     @Override
     public DeeBertNetwork.Remaining afterLayer(int layer, int[] running, NDArray hidden) {
+        if (traces == null && layer < layers && !policy.opens(layer)) {
+            // a ramp no row can leave by is not run: at S=0 the model costs what it would without ramps
+            return DeeBertNetwork.Remaining.ALL;
+        }
         int labels = network.config().numLabels();
         // [B, C], flattened
         float[] logits = network.exitLogits(layer, hidden).toFloatArray();

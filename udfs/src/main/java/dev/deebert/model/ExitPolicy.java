@@ -38,6 +38,11 @@ public final class ExitPolicy implements Serializable {
         return layer <= thresholds.length && entropy < thresholds[layer - 1];
     }
 
+    /** Whether any row can leave at the ramp after {@code layer}: not where its threshold is 0. */
+    public boolean opens(int layer) {
+        return layer <= thresholds.length && thresholds[layer - 1] > 0;
+    }
+
     public int numRamps() {
         return thresholds.length;
     }

@@ -27,6 +27,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -106,6 +107,22 @@ class BatchedEarlyExitTest {
         } else {
             assertTrue(exitLayers.size() >= 2, "rows leave at several layers: " + exitLayers);
         }
+    }
+
+    /**
+     * A ramp whose threshold is 0 is not run (no row could leave by it); the rows leave where the trace, which
+     * runs every ramp, says they would.
+     */
+    @Test
+    void closedRampsChangeNoExit() {
+        int layers = model.config().numHiddenLayers();
+        double[] thresholds = new double[layers - 1];
+        Arrays.fill(thresholds, rampEntropyQuantiles[1]);
+        thresholds[0] = 0;
+
+        List<Prediction> batched = assertBatchedAndTracedEqualAlone(engine, rows, ExitPolicy.perLayer(thresholds));
+        Set<Integer> exitLayers = batched.stream().map(Prediction::exitLayer).collect(Collectors.toSet());
+        assertTrue(!exitLayers.contains(1) && exitLayers.contains(2), "exits at " + exitLayers);
     }
 
     /**
