@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
@@ -547,7 +546,8 @@ public final class DeeBertNetwork {
     }
 
     private NDArray addAndNorm(NDArray projected, NDArray residual, NDArray weight, NDArray bias) {
-        return layerNorm(dropout(toFloat(projected), hiddenDropout).add(residual), weight, bias);
+        // residual first: a bfloat16 projection is promoted within the float32 add, with no cast copy of it before
+        return layerNorm(residual.add(dropout(projected, hiddenDropout)), weight, bias);
     }
 
     private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {
@@ -565,9 +565,5 @@ public final class DeeBertNetwork {
 
     private NDArray compute(NDArray x) {
         return bf16 ? torch.toBFloat16(x) : x;
-    }
-
-    private NDArray toFloat(NDArray x) {
-        return bf16 ? x.toType(DataType.FLOAT32, false) : x;
     }
 }
