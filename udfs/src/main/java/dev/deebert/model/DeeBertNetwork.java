@@ -546,7 +546,7 @@ public final class DeeBertNetwork {
     }
 
     private NDArray addAndNorm(NDArray projected, NDArray residual, NDArray weight, NDArray bias) {
-        // residual first: a bfloat16 projection is promoted within the float32 add, with no cast copy of it before
+        // a bfloat16 projection is promoted to float32 within the add, with no cast copy of it first
         return layerNorm(residual.add(dropout(projected, hiddenDropout)), weight, bias);
     }
 
