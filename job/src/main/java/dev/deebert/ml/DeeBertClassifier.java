@@ -11,6 +11,7 @@ import dev.deebert.executor.ScoringSpec;
 import dev.deebert.job.InputColumns;
 import dev.deebert.job.Sessions;
 import dev.deebert.job.analysis.OperatingPoints;
+import dev.deebert.model.BatchInputs;
 import dev.deebert.model.Batching;
 import dev.deebert.model.ChunkAggregate;
 import dev.deebert.model.ExitPolicy;
@@ -98,7 +99,8 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 ParamValidators.gtEq(0));
         textCol = new Param<>(this, "textCol", "text column");
         textBCol = new Param<>(this, "textBCol", "second text column, for pair tasks");
-        batchSize = new IntParam(this, "batchSize", "rows per forward pass",
+        batchSize = new IntParam(this, "batchSize", "rows per forward pass (default: " + BatchInputs.BATCH_TOKENS
+                + " tokens' worth at maxSeqLen)",
                 ParamValidators.inRange(1, ScoringSpec.MAX_BATCH_SIZE));
         precision = new Param<>(this, "precision", "fp32, bf16, int8 (CPU only) or auto (bf16 on GPUs and on CPUs"
                 + " with oneDNN bf16 GEMMs, else fp32)", ParamValidators.inArray(names(Precision.values())));
@@ -117,7 +119,6 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 ParamValidators.inArray(spelled(ChunkAggregate.values())));
         outputPrefix = new Param<>(this, "outputPrefix", "prefix of the added columns' names");
         setDefault(textCol, "text");
-        setDefault(batchSize, 32);
         setDefault(precision, "auto");
         setDefault(batching, "auto");
         setDefault(longText, LongText.TRUNCATE.mode().toString());
@@ -383,7 +384,8 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())
                 .policy(ExitPolicy.uniform(s, layers)).threshold(s).precision(chosen)
                 .batching(Batching.on(device, named(Batching.class, getBatching())))
-                .batchSize(getBatchSize()).maxSeqLen(tokens).longText(longTextChoice).passThrough(List.of(ROW)).build();
+                .batchSize(isDefined(batchSize) ? getBatchSize() : BatchInputs.defaultBatchSize(tokens))
+                .maxSeqLen(tokens).longText(longTextChoice).passThrough(List.of(ROW)).build();
 
         // The scorer reads Catalog.INPUT and passes the whole row through; the id is only the scorer's.
         Column[] columns = Arrays.stream(input.fieldNames()).map(InputColumns::named).toArray(Column[]::new);

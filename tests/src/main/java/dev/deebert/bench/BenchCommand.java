@@ -116,16 +116,17 @@ public final class BenchCommand implements CommandPlugin {
 
     @Override
     public Integer call() throws Exception {
-        int batchSize = batch.rows();
+        ModelDirectory dir = ModelDirectory.open(model.dir()).verify();
+        int seqLen = maxSeqLen.of(dir);
+        int batchSize = batch.rows(seqLen);
         if (rows < 1 || batchSize < 1 || rounds < 1 || threads < 1) {
             throw new IllegalArgumentException("--rows, --batch-size, --rounds and --threads must be >= 1");
         }
         SparkSession spark = Sessions.getOrCreate("deebert bench");
         List<Row> sample = input.formatOrGuess().read(spark, input.path()).select(textCol.name(), labelCol.name())
                 .limit(rows).collectAsList();
-        ModelDirectory dir = ModelDirectory.open(model.dir()).verify();
         LabeledRows labeled;
-        try (DeeBertTokenizer tokenizer = dir.tokenizer(maxSeqLen.of(dir))) {
+        try (DeeBertTokenizer tokenizer = dir.tokenizer(seqLen)) {
             labeled = LabeledRows.of(sample, textCol.name(), labelCol.name(), dir.config(), tokenizer);
         }
         LabeledRows referenceSample = labeled.spread(referenceRows);

@@ -19,6 +19,19 @@ import java.util.List;
 public record BatchInputs(NDArray ids, NDArray typeIds, NDArray positions, int[] lengths) {
     static final float MASKED = -1e9f;
 
+    /**
+     * Tokens a forward pass holds unless told otherwise, as rows x tokens per row: 32 rows of 128 tokens. What
+     * runs fast is a GEMM this tall, not a number of rows: at 32 and 64 tokens, 32 rows left bf16's GEMMs short
+     * (oneDNN's GEMM on this layer's shapes: ~620 GFLOP/s at 1024 rows, ~680 at 2048 and 4096 on the Zen 5 VM),
+     * while 8192 token rows fell off a cliff (bf16 at 64 tokens: 0.6x the speed of 4096).
+     */
+    public static final int BATCH_TOKENS = 32 * 128;
+
+    /** Rows per forward pass unless told otherwise: {@link #BATCH_TOKENS} of rows of {@code maxSeqLen} tokens. */
+    public static int defaultBatchSize(int maxSeqLen) {
+        return Math.max(1, BATCH_TOKENS / maxSeqLen);
+    }
+
     /** Public for training, which batches rows the same way as inference. */
     public static BatchInputs of(NDManager manager, List<TokenizedText> rows, DeeBertConfig config) {
         int width = rows.stream().mapToInt(TokenizedText::numTokens).max().orElse(0);

@@ -148,8 +148,6 @@ public final class DeeBertNetwork {
         }
     }
 
-    /** GEMM height the packed layouts are chosen for: a batch of 32 rows of 128 tokens. */
-    private static final long TYPICAL_GEMM_ROWS = 32 * 128;
     /**
      * int8 keeps a Linear's input feature in float32 when its largest |value| on the probe passes this:
      * LLM.int8()'s threshold. BERT-family encoders carry a few such features (|x| up to ~35 where the others
@@ -304,7 +302,7 @@ public final class DeeBertNetwork {
             }
             NDArray w = bf16 ? keep(torch.toBFloat16(weight)) : weight;
             NDArray b = bf16 ? keep(torch.toBFloat16(bias)) : bias;
-            NDArray formed = onednn ? torch.linearWeight(w, TYPICAL_GEMM_ROWS) : null;
+            NDArray formed = onednn ? torch.linearWeight(w, BatchInputs.BATCH_TOKENS) : null;
             if (formed == null) {
                 return new Dense(w, b, false, null);
             }

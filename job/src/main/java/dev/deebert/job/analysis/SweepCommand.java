@@ -79,12 +79,13 @@ public final class SweepCommand implements Callable<Integer> {
     public Integer call() {
         SparkSession spark = Sessions.getOrCreate("deebert sweep");
         ModelDirectory swept = ModelDirectory.open(model.dir().toAbsolutePath());
+        int seqLen = maxSeqLen.of(swept);
         SweepRequest request = new SweepRequest(swept, rows.table().path(), rows.table().formatOrGuess(),
                 rows.idCol(), rows.textCol(), labelCol.name(), output.root(),
                 thresholds != null ? thresholds.stream().mapToDouble(Double::doubleValue).toArray()
                         : defaultThresholds(swept.config().numLabels()),
                 runId != null ? runId : "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")),
-                batchSize.rows(), precision.forTasksOf(spark), batching.forTasksOf(spark), maxSeqLen.of(swept),
+                batchSize.rows(seqLen), precision.forTasksOf(spark), batching.forTasksOf(spark), seqLen,
                 measureTime);
         SweepPoint[] points = new SweepJob(spark).run(request);
         PrintWriter out = spec.commandLine().getOut();

@@ -2,6 +2,7 @@ package dev.deebert.job.options;
 
 import ai.djl.Device;
 import dev.deebert.job.Sessions;
+import dev.deebert.model.BatchInputs;
 import dev.deebert.model.Batching;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
@@ -125,12 +126,14 @@ public final class EngineOptions {
 
     /** {@code --batch-size} of the commands that score rows. */
     public static final class BatchSize {
-        @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N",
-                description = "Rows per forward pass (default: ${DEFAULT-VALUE}).")
-        private int rows;
+        @Option(names = "--batch-size", paramLabel = "N", description = "Rows per forward pass (default: "
+                + BatchInputs.BATCH_TOKENS + " tokens' worth at --max-seq-len: 32 rows of 128 tokens, 64 of 64, 128"
+                + " of 32).")
+        private Integer rows;
 
-        public int rows() {
-            return rows;
+        /** The rows per forward pass for rows of {@code maxSeqLen} tokens: as given, else the engine's default. */
+        public int rows(int maxSeqLen) {
+            return rows != null ? rows : BatchInputs.defaultBatchSize(maxSeqLen);
         }
     }
 }

@@ -128,7 +128,7 @@ public final class ScoreCommand implements Callable<Integer> {
         Threshold point = threshold(dir, chosen, seqLen, longTexts);
         ScoreRequest request = new ScoreRequest(dir, rows.table().path(), rows.table().format(),
                 rows.idCol(), rows.textCol(), textBCol.name(), keepCols, output.root(),
-                point.value(), runId != null ? runId : defaultRunId(), batchSize.rows(), chosen,
+                point.value(), runId != null ? runId : defaultRunId(), batchSize.rows(seqLen), chosen,
                 batching.forTasksOf(spark), partitions, seqLen, maxFailedFraction, incremental(),
                 new ScoreRequest.Audit(auditFraction, auditMinRows, point.agreement()), longTexts);
         ScoreSummary summary = new ScoreJob(spark).run(request);

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.deebert.executor.ExitTrace;
 import dev.deebert.job.DeeBertMain;
 import dev.deebert.job.analysis.OperatingPoints;
+import dev.deebert.model.BatchInputs;
 import dev.deebert.model.ExitPolicy;
 import dev.deebert.model.ModelDirectory;
 import dev.deebert.model.Precision;
@@ -271,7 +272,8 @@ class CalibrateTest {
                 "--bootstrap", "200").exitCode());
         assertEquals(2, OperatingPoints.read(modelDir).calibrations().size(), "each precision and length kept");
         OperatingPoints.Calibrated points = calibrated(modelDir, Fixtures.defaultPrecision(), length);
-        assertEquals(List.of(32, 1), List.of(points.batchSize(), points.points().size()));
+        assertEquals(List.of(BatchInputs.defaultBatchSize(length), 1),
+                List.of(points.batchSize(), points.points().size()), "the default batch at the model's length");
         assertEquals(2, calibrated(modelDir, Precision.FP32, LabeledCorpus.MAX_SEQ_LEN).points().size(),
                 "calibrate's own --max-drop default, 0.5 and 2");
 

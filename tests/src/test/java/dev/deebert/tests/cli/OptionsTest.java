@@ -11,6 +11,7 @@ import dev.deebert.job.InputFormat;
 import dev.deebert.job.options.DeprecatedSpellings;
 import dev.deebert.job.options.EngineOptions;
 import dev.deebert.job.options.InputOptions;
+import dev.deebert.model.BatchInputs;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
 import java.io.ByteArrayOutputStream;
@@ -40,6 +41,9 @@ class OptionsTest {
 
         @Mixin
         EngineOptions.BatchingOption batching;
+
+        @Mixin
+        EngineOptions.BatchSize batchSize;
 
         @Override
         public void run() {}
@@ -75,6 +79,18 @@ class OptionsTest {
         CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
                 () -> parse("--input", "x", "--precision", "fp16"));
         assertTrue(e.getMessage().contains("expected fp32, bf16, int8 or auto, got 'fp16'"), e.getMessage());
+    }
+
+    /** Untold, a batch holds the same tokens at any length, so the GEMMs keep their height; told, as told. */
+    @Test
+    void theDefaultBatchFollowsTheLength() {
+        EngineOptions.BatchSize untold = parse("--input", "x").batchSize;
+        assertEquals(32, untold.rows(128));
+        assertEquals(64, untold.rows(64));
+        assertEquals(128, untold.rows(32));
+        assertEquals(8, untold.rows(512));
+        assertEquals(1, untold.rows(BatchInputs.BATCH_TOKENS * 2), "at least one row");
+        assertEquals(16, parse("--input", "x", "--batch-size", "16").batchSize.rows(32));
     }
 
     /** Names are taken as given on any device; auto is refill on GPUs, compaction on CPUs. */
