@@ -385,7 +385,8 @@ class CalibrateTest {
                 .forEach(r -> byRun.computeIfAbsent(r.getAs("run_id"), k -> new ArrayList<>()).add(r));
         assertEquals(LabeledCorpus.THRESHOLDS.length, byRun.get("old").size(), "the old run stays");
         byRun.get("old").forEach(r -> settings.forEach(c -> assertTrue(r.isNullAt(r.fieldIndex(c)), c)));
-        byRun.get("new").forEach(r -> assertEquals(List.of(Fixtures.defaultPrecision().toString(), 24, 32),
+        byRun.get("new").forEach(r -> assertEquals(List.of(Fixtures.defaultPrecision().toString(), 24,
+                BatchInputs.defaultBatchSize(24)),
                 List.of(r.getAs("precision"), r.getAs("max_seq_len"), r.getAs("batch_size"))));
         assertEquals(2, execute("calibrate", "--sweep", sweepRoot.toString(), "--run-id", "old", "--model",
                 modelDir.toString()).exitCode());
