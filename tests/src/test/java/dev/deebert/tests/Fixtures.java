@@ -31,6 +31,11 @@ public final class Fixtures {
         return resource("/hf/" + name);
     }
 
+    /** Raw mails of SpamAssassin's layout (easy-ham-1/, spam-1/) for the corpus converter. */
+    public static Path corpus() {
+        return resource("/corpus");
+    }
+
     private static Path resource(String name) {
         try {
             return Path.of(Fixtures.class.getResource(name).toURI());
