@@ -15,6 +15,7 @@ public final class SparkTestSession {
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.default.parallelism", "2")
+                .config("spark.databricks.delta.snapshotPartitions", "2")
                 .getOrCreate();
     }
 }
