@@ -22,4 +22,9 @@ public final class Sessions {
         double gpus = Double.parseDouble(spark.conf().get("spark.task.resource.gpu.amount", "0"));
         return gpus > 0 ? Device.gpu() : Device.cpu();
     }
+
+    /** The cores each task of {@code spark} holds: the engine's intra-op threads in the task. */
+    public static int taskCpus(SparkSession spark) {
+        return Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+    }
 }

@@ -106,8 +106,8 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
                 + " with oneDNN bf16 GEMMs, else fp32)", ParamValidators.inArray(names(Precision.values())));
         maxSeqLen = new IntParam(this, "maxSeqLen", "tokens per row, special tokens included (default: the"
                 + " length the model was trained at)", ParamValidators.gtEq(2));
-        batching = new Param<>(this, "batching", "compaction, refill or auto (refill on GPUs): how batches share"
-                + " layers as rows exit", ParamValidators.inArray(names(Batching.values())));
+        batching = new Param<>(this, "batching", "compaction, refill or auto (refill on GPUs and on tasks of several"
+                + " cores): how batches share layers as rows exit", ParamValidators.inArray(names(Batching.values())));
         longText = new Param<>(this, "longText", "a text longer than maxSeqLen: truncate, or chunk (overlapping"
                 + " chunks each go through early exit and their probabilities make the row's prediction; single texts"
                 + " only)", ParamValidators.inArray(spelled(LongText.Mode.values())));
@@ -383,7 +383,7 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         ScoringSpec spec = ScoringSpec.builder().runId(uid).modelDir(model.dir().toString())
                 .modelSha256(model.weightsSha256()).numLayers(layers).labels(model.config().labelNames())
                 .policy(ExitPolicy.uniform(s, layers)).threshold(s).precision(chosen)
-                .batching(Batching.on(device, named(Batching.class, getBatching())))
+                .batching(Batching.on(device, Sessions.taskCpus(spark), named(Batching.class, getBatching())))
                 .batchSize(isDefined(batchSize) ? getBatchSize() : BatchInputs.defaultBatchSize(tokens))
                 .maxSeqLen(tokens).longText(longTextChoice).passThrough(List.of(ROW)).build();
 

@@ -26,11 +26,13 @@ public enum Batching {
     }
 
     /**
-     * What runs on {@code device}: {@code named}, or when none is named (auto) refill on GPUs, where a layer costs
-     * the same on few rows as on many, and compaction on CPUs.
+     * What runs on {@code device} with {@code threads} intra-op threads: {@code named}, or when none is named
+     * (auto) refill on GPUs, where a layer costs the same on few rows as on many, and on CPUs whose layers run
+     * on several threads, where a few rows leave a thread idle; compaction on one CPU thread, where refill's
+     * pooling copies save nothing.
      */
-    public static Batching on(Device device, Batching named) {
-        return named != null ? named : device.isGpu() ? REFILL : COMPACTION;
+    public static Batching on(Device device, int threads, Batching named) {
+        return named != null ? named : device.isGpu() || threads > 1 ? REFILL : COMPACTION;
     }
 
     @Override

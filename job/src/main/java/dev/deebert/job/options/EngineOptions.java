@@ -85,16 +85,17 @@ public final class EngineOptions {
         @Option(names = "--batching", defaultValue = "auto", converter = BatchingName.class, paramLabel = "BATCHING",
                 description = "How a window's batches share the layers as rows exit: compaction (each batch shrinks"
                         + " as rows leave), refill (the rows that go on from several batches fill full batches) or"
-                        + " auto: refill on GPUs, compaction on CPUs (default: ${DEFAULT-VALUE}).")
+                        + " auto: refill on GPUs and where tasks hold several cores, compaction on one core"
+                        + " (default: ${DEFAULT-VALUE}).")
         private Batching named;
 
         /** For the tasks of {@code spark}: auto is decided here, on the driver, once for the whole run. */
         public Batching forTasksOf(SparkSession spark) {
-            return on(Sessions.taskDevice(spark));
+            return on(Sessions.taskDevice(spark), Sessions.taskCpus(spark));
         }
 
-        public Batching on(Device device) {
-            return Batching.on(device, named);
+        public Batching on(Device device, int threads) {
+            return Batching.on(device, threads, named);
         }
     }
 

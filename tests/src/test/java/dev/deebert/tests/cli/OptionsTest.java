@@ -93,15 +93,23 @@ class OptionsTest {
         assertEquals(16, parse("--input", "x", "--batch-size", "16").batchSize.rows(32));
     }
 
-    /** Names are taken as given on any device; auto is refill on GPUs, compaction on CPUs. */
+    /**
+     * Names are taken as given on any device; auto is refill on GPUs and on CPU tasks of several cores,
+     * compaction on one core.
+     */
     @Test
-    void batchingIsNamedOrDecidedByTheDevice() {
+    void batchingIsNamedOrDecidedByTheDeviceAndTheTaskCores() {
         for (Device device : new Device[] {Device.cpu(), Device.gpu()}) {
-            assertEquals(Batching.REFILL, parse("--input", "x", "--batching", "Refill").batching.on(device));
-            assertEquals(Batching.COMPACTION, parse("--input", "x", "--batching", "compaction").batching.on(device));
+            for (int cores : new int[] {1, 2}) {
+                assertEquals(Batching.REFILL,
+                        parse("--input", "x", "--batching", "Refill").batching.on(device, cores));
+                assertEquals(Batching.COMPACTION,
+                        parse("--input", "x", "--batching", "compaction").batching.on(device, cores));
+            }
         }
-        assertEquals(Batching.REFILL, parse("--input", "x").batching.on(Device.gpu()), "auto by default");
-        assertEquals(Batching.COMPACTION, parse("--input", "x", "--batching", "auto").batching.on(Device.cpu()));
+        assertEquals(Batching.REFILL, parse("--input", "x").batching.on(Device.gpu(), 1), "auto by default");
+        assertEquals(Batching.COMPACTION, parse("--input", "x", "--batching", "auto").batching.on(Device.cpu(), 1));
+        assertEquals(Batching.REFILL, parse("--input", "x", "--batching", "auto").batching.on(Device.cpu(), 2));
         CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
                 () -> parse("--input", "x", "--batching", "fifo"));
         assertTrue(e.getMessage().contains("expected compaction, refill or auto, got 'fifo'"), e.getMessage());
