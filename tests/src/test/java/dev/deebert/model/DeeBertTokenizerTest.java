@@ -37,10 +37,17 @@ class DeeBertTokenizerTest {
     @TempDir
     static Path dir;
 
-    /** The real tokenizers: the two known backbones' (from their Maven jars) and the golden BERT's and RoBERTa's. */
+    /**
+     * The real tokenizers: the two known backbones' (from their Maven jars), the golden BERT's (WordPiece) and
+     * RoBERTa's (byte-level BPE), and a SentencePiece Unigram one of XLM-R's kind (Metaspace), each as its
+     * library wrote it.
+     */
     static Path tokenizer(String name) throws IOException {
         if (name.startsWith("golden-")) {
             return Fixtures.golden(name.substring("golden-".length())).resolve(ModelDirectory.TOKENIZER);
+        }
+        if (name.equals("unigram")) {
+            return Fixtures.tokenizer(name);
         }
         Path file = dir.resolve(name);
         try (InputStream in = DeeBertTokenizerTest.class.getResourceAsStream("/" + name)) {
@@ -51,7 +58,7 @@ class DeeBertTokenizerTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"bge-small-en-v1.5-tokenizer.json", "all-minilm-l6-v2-tokenizer.json", "golden-bert",
-            "golden-roberta"})
+            "golden-roberta", "unigram"})
     void aLongTextGetsTheTokensOfTheWholeText(String name) throws IOException {
         Path json = tokenizer(name);
         assertTrue(DeeBertTokenizer.wordsEndAtSpaces(JSON.readTree(json.toFile())), name);

@@ -31,6 +31,11 @@ public final class Fixtures {
         return resource("/hf/" + name);
     }
 
+    /** A tokenizer.json that tests/fixtures/make_unigram_tokenizer.py trained ("unigram": XLM-R's kind). */
+    public static Path tokenizer(String name) {
+        return resource("/tokenizers/" + name + "/tokenizer.json");
+    }
+
     /** Raw mails of SpamAssassin's layout (easy-ham-1/, spam-1/) for the corpus converter. */
     public static Path corpus() {
         return resource("/corpus");
