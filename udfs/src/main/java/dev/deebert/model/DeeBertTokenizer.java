@@ -26,6 +26,12 @@ public final class DeeBertTokenizer implements AutoCloseable {
      * SpamAssassin dev and test mails needed tokenizing twice at 32, 64 or 128 tokens.
      */
     static final int HEAD_CHARS_PER_TOKEN = 8;
+    /** Pre-tokenizers that split at every space, whatever else they do. */
+    private static final Set<String> SPACE_SPLITTERS = Set.of("BertPreTokenizer", "Whitespace", "WhitespaceSplit",
+            "ByteLevel", "Metaspace");
+    /** Normalizers that map characters one by one, or a few adjacent ones that are never spaces. */
+    private static final Set<String> LOCAL_NORMALIZERS = Set.of("BertNormalizer", "Lowercase", "NFC", "NFD",
+            "NFKC", "NFKD", "Nmt", "StripAccents", "Strip", "Prepend", "Precompiled");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path tokenizerJson;
@@ -138,13 +144,6 @@ public final class DeeBertTokenizer implements AutoCloseable {
         Encoding head = tokenizer.encode(wellFormed(text.substring(0, end)));
         return head.exceedMaxLength() ? head : null;
     }
-
-    /** Pre-tokenizers that split at every space, whatever else they do. */
-    private static final Set<String> SPACE_SPLITTERS = Set.of("BertPreTokenizer", "Whitespace", "WhitespaceSplit",
-            "ByteLevel", "Metaspace");
-    /** Normalizers that map characters one by one, or a few adjacent ones that are never spaces. */
-    private static final Set<String> LOCAL_NORMALIZERS = Set.of("BertNormalizer", "Lowercase", "NFC", "NFD",
-            "NFKC", "NFKD", "Nmt", "StripAccents", "Strip", "Prepend", "Precompiled");
 
     /**
      * Whether, in {@code tokenizerJson}, a word that a space follows gets the same tokens whatever comes after
