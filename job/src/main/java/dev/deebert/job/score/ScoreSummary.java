@@ -18,10 +18,14 @@ import org.apache.spark.sql.Row;
  * @param auditRows rows also scored at full depth
  * @param auditAgreed audited rows whose early-exit label was the full model's
  * @param auditMs model time the audit took, summed over partitions
+ * @param tokenizeMs tokenizer time, summed over partitions
+ * @param modelMs model time of the scoring itself, summed over partitions
+ * @param taskMs the partitions' wall time, summed: what the run took besides the driver's and Spark's own work
  */
 public record ScoreSummary(String runId, long rows, long rowsFailed, long layersComputed, long layersFull,
                            long[] exitHistogram, double wallSeconds, DeltaTables tables, Long batches,
-                           Long rowsRescored, long auditRows, long auditAgreed, long auditMs) {
+                           Long rowsRescored, long auditRows, long auditAgreed, long auditMs, long tokenizeMs,
+                           long modelMs, long taskMs) {
 
     static ScoreSummary of(String runId, List<Row> stats, int numLayers, double wallSeconds, DeltaTables tables,
                            Long batches, Long rowsRescored) {
@@ -33,7 +37,13 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
         long audited = 0;
         long agreed = 0;
         long auditMs = 0;
+        long tokenizeMs = 0;
+        long modelMs = 0;
+        long taskMs = 0;
         for (Row s : stats) {
+            tokenizeMs += s.<Long>getAs("tokenize_ms");
+            modelMs += s.<Long>getAs("model_ms");
+            taskMs += s.<Long>getAs("wall_ms");
             audited += s.<Long>getAs("audit_rows");
             agreed += s.<Long>getAs("audit_agreed");
             auditMs += s.<Long>getAs("audit_ms");
@@ -47,7 +57,7 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
             }
         }
         return new ScoreSummary(runId, rows, failed, computed, full, histogram, wallSeconds, tables, batches,
-                rowsRescored, audited, agreed, auditMs);
+                rowsRescored, audited, agreed, auditMs, tokenizeMs, modelMs, taskMs);
     }
 
     /**
@@ -77,9 +87,18 @@ public record ScoreSummary(String runId, long rows, long rowsFailed, long layers
         return wallSeconds == 0 ? 0 : rows / wallSeconds;
     }
 
+    /** Rows a task scores per second of its own wall time: the engine's speed, without the run's fixed costs. */
+    public double rowsPerTaskSecond() {
+        return taskMs == 0 ? 0 : 1e3 * rows / taskMs;
+    }
+
     void print(PrintWriter out) {
         out.printf("run %s: %d rows (%d failed) in %.1f s, %.1f rows/s%n", runId, rows, rowsFailed, wallSeconds,
                 rowsPerSecond());
+        if (taskMs > 0) {
+            out.printf("tasks: %.1f s in all (tokenizing %.1f s, the model %.1f s, the audit %.1f s), %.1f rows/s"
+                    + " per task%n", taskMs / 1e3, tokenizeMs / 1e3, modelMs / 1e3, auditMs / 1e3, rowsPerTaskSecond());
+        }
         if (batches != null) {
             out.printf("incremental: %d micro-batches, %d rows rescored after a model change%n", batches, rowsRescored);
         }

@@ -1,6 +1,7 @@
 package dev.deebert.tests.score;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -99,11 +100,20 @@ class ScoreJobTest {
 
         Dataset<Row> stats = table(out, "partition_stats");
         assertEquals(3, stats.count(), "one stats row per partition");
-        long layersFromPredictions = predictions.agg(org.apache.spark.sql.functions.sum("exit_layer")).first().getLong(0);
-        long layersFromStats = stats.agg(org.apache.spark.sql.functions.sum("layers_computed")).first().getLong(0);
+        long layersFromPredictions = predictions.agg(sum("exit_layer")).first().getLong(0);
+        long layersFromStats = stats.agg(sum("layers_computed")).first().getLong(0);
         assertEquals(layersFromPredictions, layersFromStats);
-        assertEquals(ROWS, stats.agg(org.apache.spark.sql.functions.sum("rows")).first().getLong(0));
+        assertEquals(ROWS, stats.agg(sum("rows")).first().getLong(0));
         assertEquals(ROWS * LAYERS, summary.layersFull());
+        Row times = stats.agg(sum("tokenize_ms"), sum("model_ms"), sum("audit_ms"), sum("wall_ms")).first();
+        assertEquals(times.getLong(0), summary.tokenizeMs());
+        assertEquals(times.getLong(1), summary.modelMs());
+        assertEquals(times.getLong(3), summary.taskMs());
+        assertTrue(summary.taskMs() > 0 && summary.modelMs() > 0, "tasks took time: " + times);
+        // each part is floored to whole ms on its own: up to 3 ms a partition
+        assertTrue(summary.taskMs() + 3 * 3 >= times.getLong(0) + times.getLong(1) + times.getLong(2),
+                "a task's wall time holds its tokenizing, model and audit time: " + times);
+        assertEquals(1e3 * ROWS / summary.taskMs(), summary.rowsPerTaskSecond(), 1e-9);
 
         Row run = table(out, "runs").first();
         assertEquals("succeeded", run.<String>getAs("status"));
