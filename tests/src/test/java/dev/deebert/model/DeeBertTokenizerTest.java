@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.deebert.tests.Fixtures;
+import dev.deebert.tests.RandomTexts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,7 @@ class DeeBertTokenizerTest {
             while (text.length() < chars) {
                 int pick = random.nextInt(10);
                 if (pick < 5) {
-                    text.append(RandomWords.WORDS[random.nextInt(RandomWords.WORDS.length)]).append(' ');
+                    text.append(RandomTexts.WORDS.get(random.nextInt(RandomTexts.WORDS.size()))).append(' ');
                 } else if (pick < 9) {
                     text.append(pieces[random.nextInt(pieces.length)]);
                 } else {
@@ -123,12 +124,6 @@ class DeeBertTokenizerTest {
             texts.add(text.toString());
         }
         return texts;
-    }
-
-    private static final class RandomWords {
-        static final String[] WORDS = ("the movie was great bad okay hotel room clean quiet prices went up flight "
-                + "cancelled package arrived damaged good value fast delivery happy customer unsubscribe viagra "
-                + "mortgage rates").split(" ");
     }
 
     /** Tokenizer.json files that the head must not be trusted with: each is read whole. */
