@@ -33,9 +33,7 @@ JAVA_OPTS = " ".join(
         "java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio", "java.util",
         "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch", "sun.nio.cs",
         "sun.security.action", "sun.util.calendar")]
-    + ["-Djdk.reflect.useDirectMethodHandle=false", "-Dai.djl.offline=true",
-       # conf/engine-jvm.sh: return freed native memory every 30 s
-       "-XX:+IgnoreUnrecognizedVMOptions", "-XX:TrimNativeHeapInterval=30000"]
+    + ["-Djdk.reflect.useDirectMethodHandle=false", "-Dai.djl.offline=true"]
 )
 
 COMMON_CONF = {

@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *     -cp "$(cat job/target/classpath.txt):job/target/deebert-spark-app.jar" tests/perf/EngineSoak.java \
  *     MODEL_DIR INPUT.jsonl PRECISION THREADS ROWS THRESHOLD MAX_SEQ_LEN
  *
- * e.g. MODEL_DIR ~/.cache/deebert/corpus/test.jsonl int8 2 50000 0.4 64. Add -XX:TrimNativeHeapInterval=5000 or
+ * e.g. MODEL_DIR ~/.cache/deebert/corpus/test.jsonl int8 2 50000 0.4 64. Add -XX:TrimNativeHeapInterval=30000 or
  * MALLOC_ARENA_MAX=1 to compare allocator settings.
  */
 public class EngineSoak {

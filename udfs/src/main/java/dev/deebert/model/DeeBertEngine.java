@@ -96,6 +96,7 @@ public final class DeeBertEngine implements AutoCloseable {
             network.encode(batches.stream().filter(rows -> !rows.isEmpty())
                     .map(rows -> BatchInputs.of(work, rows, config)).toList(), batching, exits);
         }
+        Engines.trimFreedMemory();
         return exits.predictions();
     }
 

@@ -22,6 +22,14 @@ public final class Engines {
         return Engine.getEngine(PYTORCH);
     }
 
+    /**
+     * Gives the memory that freed tensors left in glibc's arenas back to the kernel once it has piled up
+     * ({@link GlibcMalloc#trimIfGrown}); for callers that run the engine in a loop, between its steps.
+     */
+    public static void trimFreedMemory() {
+        GlibcMalloc.trimIfGrown();
+    }
+
     /** A root NDManager of the PyTorch engine on {@code device}. */
     public static NDManager newManager(Device device) {
         return pytorch().newBaseManager(device);

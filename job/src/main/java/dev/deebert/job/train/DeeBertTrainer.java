@@ -279,6 +279,8 @@ public final class DeeBertTrainer {
             NDArray value = loss.of(rows, step);
             collector.backward(value);
             return value.getFloat();
+        } finally {
+            Engines.trimFreedMemory();
         }
     }
 

@@ -1,5 +1,6 @@
-package dev.deebert.tests.model;
+package dev.deebert.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -10,7 +11,8 @@ import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Structure;
-import dev.deebert.model.Engines;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * reused, rather than mapping each afresh (GlibcMalloc): glibc's own count of mapped bytes shows which way a
  * live tensor's buffer came. That heaps outlive their tensors shows in speed and page faults, not in a count
  * a test can read without the timing of other threads' allocations (README, Performance: tensor memory).
+ * What freed tensors leave in the heaps goes back to the kernel once it has piled up, and not again at once.
  */
 class GlibcMallocTest {
     private static final long MIB = 1 << 20;
@@ -44,14 +47,7 @@ class GlibcMallocTest {
 
     @Test
     void buffersUpTo32MiBComeFromTheHeaps() {
-        LibC libc;
-        try {
-            libc = Native.load("c", LibC.class);
-            libc.mallinfo2();
-        } catch (UnsatisfiedLinkError e) {
-            assumeTrue(false, "not glibc 2.33+: " + e.getMessage());
-            return;
-        }
+        LibC libc = glibc();
         try (NDManager manager = Engines.newManager(Device.cpu())) {
             long mapped = libc.mallinfo2().hblkhd;
             // float32: 4 bytes per element
@@ -64,6 +60,38 @@ class GlibcMallocTest {
                 long grew = libc.mallinfo2().hblkhd - mapped;
                 assertTrue(grew >= 48 * MIB, "a 48 MiB tensor came from a heap (" + grew / MIB + " MiB mapped)");
             }
+        }
+    }
+
+    @Test
+    void freedTensorMemoryGoesBackOnceItPiledUpAndNotAgainAtOnce() {
+        glibc();
+        try (NDManager manager = Engines.newManager(Device.cpu())) {
+            GlibcMalloc.trimIfGrown(System.nanoTime());  // whatever earlier tests left
+            // 512 MiB in 16 MiB tensors, written and freed: the heaps keep the pages
+            List<NDArray> tensors = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                tensors.add(manager.ones(new Shape(16 * MIB / 4)));
+            }
+            tensors.forEach(NDArray::close);
+            long gaveBack = GlibcMalloc.trimIfGrown(System.nanoTime());
+            assertTrue(gaveBack >= GlibcMalloc.GROWTH, "512 MiB freed, " + (gaveBack / MIB) + " MiB given back");
+            for (int i = 0; i < 32; i++) {
+                manager.ones(new Shape(16 * MIB / 4)).close();
+            }
+            assertEquals(0, GlibcMalloc.trimIfGrown(), "trimmed again within " + GlibcMalloc.TRIM_INTERVAL_NANOS
+                    / 1_000_000_000L + " s");
+        }
+    }
+
+    private static LibC glibc() {
+        try {
+            LibC libc = Native.load("c", LibC.class);
+            libc.mallinfo2();
+            return libc;
+        } catch (UnsatisfiedLinkError e) {
+            assumeTrue(false, "not glibc 2.33+: " + e.getMessage());
+            throw e;
         }
     }
 }
