@@ -128,7 +128,8 @@ final class GlibcMalloc {
         libc.malloc_trim(0);
         trimmedAt = System.nanoTime();
         trimmedTo = residentBytes();
-        LoggerFactory.getLogger(GlibcMalloc.class).info("freed tensor memory given back: resident {} -> {} MiB",
+        // debug: once a minute at INFO crowded the commands' own progress lines
+        LoggerFactory.getLogger(GlibcMalloc.class).debug("freed tensor memory given back: resident {} -> {} MiB",
                 resident >> 20, trimmedTo >> 20);
         return resident - trimmedTo;
     }
