@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Kept heaps hold what a thread freed, and over tens of thousands of rows the arenas of several task threads
  * grow (BGE-small int8, local[2]: +0.7-0.85 GB over 60k rows). {@link #trimIfGrown} gives the free pages back to
- * the kernel between batches, at most once per {@link #TRIM_INTERVAL_NANOS} and only once the process has grown
- * by {@link #GROWTH} since it last did. Each trim costs the page faults of the next batches, which take the
+ * the kernel between batches once the process has grown by {@link #GROWTH} past the size it settled at after
+ * the last trim. Each trim costs the page faults of the next batches, which take the
  * pages back (on the Zen 5 VM up to 45k faults and 0.4 s); the JVM's timed trim every 30 s
  * ({@code -XX:TrimNativeHeapInterval=30000}, which the launchers set before) paid that whether memory had grown
  * or not: 3-4% of a scoring task's time (README, Performance: tensor memory).
@@ -44,19 +44,19 @@ final class GlibcMalloc {
     private static final int M_TRIM_THRESHOLD = -1;
     private static final int M_TOP_PAD = -2;
     private static final int M_MMAP_THRESHOLD = -3;
-    /** How far the process's resident memory may grow past where the last trim left it before the next trim. */
+    /** How far the process's resident memory may grow past its settled size before a trim. */
     static final long GROWTH = 256L << 20;
-    /** The least time between two trims. */
+    /** The least time between two trims, and how long after a trim (or tuning) the process's size settles. */
     static final long TRIM_INTERVAL_NANOS = 60_000_000_000L;
     private static final Path STATM = Path.of("/proc/self/statm");
     private static boolean done;
     /** Null where the C library is not glibc, or not yet tuned. */
     private static volatile LibC libc;
     private static long pageSize;
-    /** Resident bytes after the last trim, or at tuning. */
-    private static long trimmedTo;
     /** System.nanoTime() of the last trim, or of tuning. */
     private static long trimmedAt;
+    /** Resident bytes a minute after the last trim (or tuning), once the batches took their pages back; -1 before. */
+    private static long settled = -1;
 
     /** The glibc functions this needs; JNA binds them on first call. */
     interface LibC extends Library {
@@ -87,7 +87,6 @@ final class GlibcMalloc {
             return;  // not glibc (macOS, musl): its allocator has no such settings
         }
         pageSize = glibc.getpagesize();
-        trimmedTo = residentBytes();
         trimmedAt = System.nanoTime();
         libc = glibc;
         String set = settingsSetBy(System.getenv());
@@ -107,10 +106,12 @@ final class GlibcMalloc {
     }
 
     /**
-     * Gives glibc's free pages back to the kernel if the last time (or tuning) was {@link #TRIM_INTERVAL_NANOS}
-     * ago or more and the process's resident memory has grown by {@link #GROWTH} or more since; called between
-     * batches, when a thread's tensors are freed. Returns the resident bytes given back, 0 where nothing was
-     * trimmed. Costs a clock read, and a read of {@code /proc/self/statm} once a trim could be due.
+     * Gives glibc's free pages back to the kernel once the process's resident memory has grown by {@link #GROWTH}
+     * past its settled size: the size first seen {@link #TRIM_INTERVAL_NANOS} or more after the last trim (or
+     * tuning), when the batches have taken back the pages they use. So the working set's swing between batches
+     * (~800 MiB in local[2] scoring) is not given back to be faulted in again, and what piles up beyond it is.
+     * Called between batches, when a thread's tensors are freed. Returns the resident bytes given back, 0 where
+     * nothing was trimmed. Costs a clock read, and a read of {@code /proc/self/statm} from a minute on.
      */
     static long trimIfGrown() {
         return libc == null ? 0 : trimIfGrown(System.nanoTime() - TRIM_INTERVAL_NANOS);
@@ -122,12 +123,16 @@ final class GlibcMalloc {
             return 0;
         }
         long resident = residentBytes();
-        if (resident - trimmedTo < GROWTH) {
+        if (settled < 0) {
+            settled = resident;
+        }
+        if (resident - settled < GROWTH) {
             return 0;
         }
         libc.malloc_trim(0);
         trimmedAt = System.nanoTime();
-        trimmedTo = residentBytes();
+        settled = -1;
+        long trimmedTo = residentBytes();
         // debug: once a minute at INFO crowded the commands' own progress lines
         LoggerFactory.getLogger(GlibcMalloc.class).debug("freed tensor memory given back: resident {} -> {} MiB",
                 resident >> 20, trimmedTo >> 20);
