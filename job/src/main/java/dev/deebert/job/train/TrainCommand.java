@@ -6,6 +6,7 @@ import dev.deebert.job.options.ModelOption;
 import dev.deebert.job.options.OutputOptions;
 import dev.deebert.model.DeeBertTokenizer;
 import dev.deebert.model.ModelDirectory;
+import dev.deebert.model.ServingContract;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,7 +89,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--max-seq-len", description = "Tokens per text, special tokens included (reference 128, fast 64).")
+    @Option(names = "--max-seq-len", description = "Tokens per text, special tokens included (reference 128, fast 64;"
+            + " --stages 2 alone: the length the model was trained at).")
     Integer maxSeqLen;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, shuffling and dropout "
@@ -132,7 +134,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int seqLen = maxSeqLen != null ? maxSeqLen : preset.maxSeqLen;
+        ModelDirectory backbone = ModelDirectory.open(model.dir());
+        // stage 2 alone trains the ramps on the network as stage 1 left it: at the length stage 1 trained it at
+        int seqLen = maxSeqLen != null ? maxSeqLen
+                : !stages.contains(1) && ServingContract.TRAINED.equals(backbone.serving().origin())
+                        ? backbone.serving().maxSeqLen() : preset.maxSeqLen;
         int stage1Epochs = epochs != null ? epochs : preset.epochs;
         boolean cached = stage2Mode == RampTraining.CACHED;
         StageSettings stage1 = new StageSettings(stage1Epochs, batchSize, lr, TrainingPlan.MAX_GRAD_NORM);
@@ -147,7 +153,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
         ModelDirectory.checkWritable(out.dir(), out.force());
 
-        ModelDirectory backbone = ModelDirectory.open(model.dir());
         List<TrainingTable.Example> trainRows;
         List<TrainingTable.Example> devRows;
         try (SparkScope spark = SparkScope.open()) {

@@ -163,8 +163,9 @@ class TrainCommandTest {
     }
 
     /**
-     * The model records the length it was trained at, and score and inspect run at it unless told otherwise:
-     * rows longer than 32 tokens are cut to 32, not to the 64 the golden model's positions would allow.
+     * The model records the length it was trained at, and score, inspect and a stage 2 of its own run at it
+     * unless told otherwise: rows longer than 32 tokens are cut to 32, not to the 64 the golden model's positions
+     * would allow.
      */
     @Test
     void aModelTrainedAt32TokensIsServedAt32ByDefault() throws Exception {
@@ -176,6 +177,11 @@ class TrainCommandTest {
                 trainFile.toString(), "--dev", devFile.toString(), "--out", model.toString(), "--max-seq-len", "32",
                 "--epochs", "1", "--threads", "1"));
         assertEquals(ServingContract.trained(32), ModelDirectory.open(model).serving());
+        Path ramps = temp.resolve("at32-ramps");
+        assertEquals(0, DeeBertMain.execute("train", "--model", model.toString(), "--train", trainFile.toString(),
+                "--dev", devFile.toString(), "--out", ramps.toString(), "--stages", "2", "--threads", "1"));
+        assertEquals(ServingContract.trained(32), ModelDirectory.open(ramps).serving(),
+                "stage 2 alone trains the ramps at the length stage 1 trained the model at, not the preset's");
 
         String longText = "the food was good and the room was clean ".repeat(8);
         Path input = Files.write(temp.resolve("score.jsonl"), List.of("{\"doc\": \"long\", \"text\": \"" + longText
