@@ -34,7 +34,7 @@ public final class TrainCommand implements Callable<Integer> {
     static final double REFERENCE_LR = 2e-5;
     static final int REFERENCE_BATCH = 8;
     static final double CACHED_LR = 1e-3;
-    static final int CACHED_EPOCHS = 5;
+    static final int CACHED_EPOCHS = 40;
     static final int CACHED_BATCH = 32;
 
     @Spec
