@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * outgrow one heap maps a fresh one, faults and zeroes its pages, and unmaps it, layer after layer. On a
  * 2-core AMD EPYC VM, the int8 engine on two threads unmapped 1874 heaps in 3000 rows and spent half its time
  * in the kernel (5.7 million page faults); with these settings 75 and 0.54 million, and ran 2.2x as fast
- * (README, Performance: tensor memory). {@link #trimIfGrown} returns the pages that stay free.
+ * (README, Performance: tensor memory).
  *
  * <p>The settings: a top pad of a whole heap (64 MiB), which keeps glibc from unmapping or shrinking a heap
  * (it keeps that much free at the top); and, as setting the pad stops glibc's own adjustment of its
