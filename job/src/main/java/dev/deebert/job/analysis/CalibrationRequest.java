@@ -9,9 +9,10 @@ import java.util.Arrays;
  *
  * @param runId the sweep run to calibrate from, or null for the latest sweep under the root
  * @param maxDrops budgets in accuracy points, each >= 0
+ * @param confidence how sure a threshold's drop must be to stay within a budget, in [0.5, 1)
  */
-public record CalibrationRequest(Path sweepRoot, String runId, Path model, double[] maxDrops, int bootstrap,
-                                 long seed) {
+public record CalibrationRequest(Path sweepRoot, String runId, Path model, double[] maxDrops, double confidence,
+                                 int bootstrap, long seed) {
     public CalibrationRequest {
         if (maxDrops.length == 0) {
             throw new IllegalArgumentException("--max-drop needs at least one budget");
@@ -20,6 +21,9 @@ public record CalibrationRequest(Path sweepRoot, String runId, Path model, doubl
             if (!(d >= 0) || Double.isInfinite(d)) {
                 throw new IllegalArgumentException("--max-drop must be finite numbers >= 0 (accuracy points), got " + d);
             }
+        }
+        if (!(confidence >= 0.5 && confidence < 1)) {
+            throw new IllegalArgumentException("--confidence must be at least 0.5 and below 1, got " + confidence);
         }
         if (bootstrap < 1) {
             throw new IllegalArgumentException("--bootstrap must be at least 1, got " + bootstrap);

@@ -25,8 +25,8 @@ import java.util.stream.Collectors;
  * The calibrated operating points of a model, kept as {@code deebert.json} in its model directory. A threshold
  * holds only for the numbers it was chosen on, so the points are kept per (precision, max_seq_len) of the
  * sweep they come from: for each accuracy budget, the threshold with the largest expected saving whose drop
- * stayed within the budget on the calibration data. How the score command turns {@code --operating-point 0.5}
- * or {@code --threshold auto} into a threshold:
+ * stayed within the budget on the calibration data with the confidence asked ({@link Calibration}). How the
+ * score command turns {@code --operating-point 0.5} or {@code --threshold auto} into a threshold:
  *
  * <pre>{@code
  * OperatingPoints.Calibrated points = OperatingPoints.lookup(modelDir, sha256, Precision.BF16, 64);
@@ -116,7 +116,10 @@ public record OperatingPoints(@JsonProperty("format") String format,
      * @param accuracy accuracy at S on the calibration data
      * @param drop accuracy points lost at S (at most maxDrop)
      * @param dropCi95 bootstrap 95% percentile interval of the drop [low, high], in points
-     * @param bootstrap resamples behind the interval
+     * @param dropBound the bootstrap's upper bound of the drop at {@code confidence} (at most maxDrop), in points;
+     *     null where calibrate picked by the drop alone (files written before it judged by the bound)
+     * @param confidence how sure calibrate was that the drop stays within maxDrop; null as for dropBound
+     * @param bootstrap resamples behind the interval and the bound
      * @param seed seed of the resampling
      * @param expectedSaving share of encoder layers not computed at S
      * @param actualSaving measured share of model time saved, or null when the sweep did not time
@@ -128,6 +131,8 @@ public record OperatingPoints(@JsonProperty("format") String format,
                         @JsonProperty("accuracy") double accuracy,
                         @JsonProperty("drop") double drop,
                         @JsonProperty("drop_ci95") double[] dropCi95,
+                        @JsonProperty("drop_bound") Double dropBound,
+                        @JsonProperty("confidence") Double confidence,
                         @JsonProperty("bootstrap") int bootstrap,
                         @JsonProperty("seed") long seed,
                         @JsonProperty("expected_saving") double expectedSaving,
