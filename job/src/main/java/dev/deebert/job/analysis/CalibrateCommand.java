@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code deebert calibrate}: operating points per accuracy budget from a sweep, into the model's deebert.json. */
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
-        description = "Pick the threshold of largest saving within each accuracy budget from the sweep tables under"
-                + " --output; write deebert.json into the model directory the sweep ran.")
+        description = "Pick the threshold of largest saving that stays within each accuracy budget with --confidence,"
+                + " from the sweep tables under --output; write deebert.json into the model directory the sweep ran.")
 public final class CalibrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
