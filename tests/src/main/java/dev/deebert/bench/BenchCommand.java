@@ -22,7 +22,9 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -68,8 +70,13 @@ public final class BenchCommand implements CommandPlugin {
     @Mixin
     EngineOptions.MaxSeqLen maxSeqLen;
 
-    @Option(names = "--rounds", defaultValue = "3")
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds at least (default: ${DEFAULT-VALUE}).")
     int rounds;
+
+    @Option(names = "--min-seconds", defaultValue = "3", description = "Rounds go on past --rounds until every"
+            + " contender has been timed this long in all: a fast contender's pass over the rows can take half a"
+            + " second, too short to time on a shared machine (default: ${DEFAULT-VALUE}).")
+    double minSeconds;
 
     @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads for both engines.")
     int threads;
@@ -119,8 +126,9 @@ public final class BenchCommand implements CommandPlugin {
         ModelDirectory dir = ModelDirectory.open(model.dir()).verify();
         int seqLen = maxSeqLen.of(dir);
         int batchSize = batch.rows(seqLen);
-        if (rows < 1 || batchSize < 1 || rounds < 1 || threads < 1) {
-            throw new IllegalArgumentException("--rows, --batch-size, --rounds and --threads must be >= 1");
+        if (rows < 1 || batchSize < 1 || rounds < 1 || threads < 1 || !(minSeconds >= 0)) {
+            throw new IllegalArgumentException("--rows, --batch-size, --rounds and --threads must be >= 1,"
+                    + " --min-seconds >= 0");
         }
         SparkSession spark = Sessions.getOrCreate("deebert bench");
         List<Row> sample = input.formatOrGuess().read(spark, input.path()).select(textCol.name(), labelCol.name())
@@ -169,11 +177,13 @@ public final class BenchCommand implements CommandPlugin {
             for (Contender c : contenders) {
                 c.run(labeled);  // warm-up: first-call allocations and oneDNN kernel selection
             }
-            for (int round = 1; round <= rounds; round++) {
-                err.printf("round %d/%d%n", round, rounds);
+            Map<Contender, Double> timed = new HashMap<>();
+            for (int round = 1; round <= rounds || contenders.stream()
+                    .anyMatch(c -> timed.getOrDefault(c, 0.0) < minSeconds); round++) {
+                err.printf("round %d%n", round);
                 err.flush();
                 for (Contender c : contenders) {
-                    report.time(c, labeled);
+                    timed.merge(c, report.time(c, labeled), Double::sum);
                 }
                 report.time(reference, referenceSample);
                 report.time(referenceBatched, referenceSample);

@@ -59,7 +59,8 @@ final class BenchReport {
         this.threads = threads;
     }
 
-    void time(Contender contender, LabeledRows rows) throws Exception {
+    /** Times one run of {@code contender} over {@code rows}; returns its seconds. */
+    double time(Contender contender, LabeledRows rows) throws Exception {
         long start = System.nanoTime();
         Contender.Outcome outcome = contender.run(rows);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -70,6 +71,7 @@ final class BenchReport {
         t.outcome = outcome;
         t.layers = outcome.layersComputed();
         t.rssMb = Math.max(t.rssMb, procStatusMb("VmRSS"));
+        return seconds;
     }
 
     /** One result row per contender, a row of {@link #TABLE}. */

@@ -14,6 +14,7 @@ import dev.deebert.job.options.InputOptions;
 import dev.deebert.model.BatchInputs;
 import dev.deebert.model.Batching;
 import dev.deebert.model.Precision;
+import dev.deebert.tests.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -164,5 +165,7 @@ class OptionsTest {
         }
         String help = captured.toString(StandardCharsets.UTF_8);
         assertTrue(help.startsWith("Usage: deebert bench") && help.contains("--input=PATH"), help);
+        assertEquals(2, DeeBertMain.execute("bench", "--model", Fixtures.golden("bert").toString(), "--input",
+                "labeled.jsonl", "--min-seconds", "-1"), "refused before Spark starts");
     }
 }
