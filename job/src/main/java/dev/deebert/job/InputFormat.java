@@ -4,12 +4,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.types.StructType;
 
@@ -47,11 +50,19 @@ public enum InputFormat {
     }
 
     /**
-     * Whether {@code path} is a directory (not a Delta table) in which Spark finds no file to read: nothing,
-     * or only files and directories that Spark's file listing skips as hidden (names starting with '_' but
-     * holding no '=', names starting with '.', and HDFS's '._COPYING_' files).
+     * Whether {@code path} is a file of no bytes or a directory (not a Delta table) in which Spark finds no file
+     * to read: nothing, or only files and directories that Spark's file listing skips as hidden (names starting
+     * with '_' but holding no '=', names starting with '.', and HDFS's '._COPYING_' files). Spark infers no
+     * columns from either.
      */
-    public static boolean holdsNoFiles(Path path) {
+    public static boolean holdsNothingToRead(Path path) {
+        try {
+            if (Files.isRegularFile(path) && Files.size(path) == 0) {
+                return true;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         if (!Files.isDirectory(path) || Files.isDirectory(path.resolve("_delta_log"))) {
             return false;
         }
@@ -75,7 +86,36 @@ public enum InputFormat {
 
     /** Reads {@code path}; a text file becomes one column {@code text}, one row per line. */
     public Dataset<Row> read(SparkSession spark, Path path) {
-        return named(spark.read().format(source()).options(options()).load(location(path)));
+        Dataset<Row> table = named(spark.read().format(source()).options(options()).load(location(path)));
+        if (this == JSON) {
+            refuseMalformedLines(spark, table, path);
+        }
+        return table;
+    }
+
+    /**
+     * Spark reads a line that is no JSON object as a row of nulls and keeps the line in a column of its own,
+     * which the inferred schema holds only when there is such a line. Scored, the row would fail as "text is
+     * null" under an id made up for it, and nothing would lead the user back to the line.
+     */
+    private static void refuseMalformedLines(SparkSession spark, Dataset<Row> table, Path path) {
+        String corrupt = spark.conf().get("spark.sql.columnNameOfCorruptRecord");
+        List<String> columns = Arrays.asList(table.columns());
+        if (!columns.contains(corrupt)) {
+            return;
+        }
+        if (columns.size() == 1) {
+            throw new IllegalArgumentException(path + ": no line is a JSON object");
+        }
+        // all columns read: Spark refuses a query of raw JSON that reads the corrupt-record column alone
+        List<String> lines = table.where(functions.col(corrupt).isNotNull()).limit(3).collectAsList().stream()
+                .map(row -> abbreviate(row.<String>getAs(corrupt).strip())).toList();
+        throw new IllegalArgumentException(path + ": lines that are no JSON object, e.g. " + String.join(" | ", lines)
+                + "; mend or remove them");
+    }
+
+    private static String abbreviate(String line) {
+        return line.length() <= 120 ? line : line.substring(0, 117) + "...";
     }
 
     /**

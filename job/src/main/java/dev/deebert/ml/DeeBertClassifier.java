@@ -336,10 +336,12 @@ public final class DeeBertClassifier extends Transformer implements DefaultParam
         }
         List<String> names = Arrays.stream(schema.fieldNames()).map(n -> n.toLowerCase(Locale.ROOT)).toList();
         for (Param<String> column : textColumns()) {
-            if (!names.contains(getOrDefault(column).toLowerCase(Locale.ROOT))) {
-                throw new IllegalArgumentException(uid + ": " + column.name() + " '" + getOrDefault(column)
-                        + "' is not a column of the input (columns: " + String.join(", ", schema.fieldNames()) + ")");
-            }
+            String name = getOrDefault(column);
+            StructField field = Arrays.stream(schema.fields()).filter(f -> f.name().equalsIgnoreCase(name))
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException(uid + ": " + column.name() + " '"
+                            + name + "' is not a column of the input (columns: "
+                            + String.join(", ", schema.fieldNames()) + ")"));
+            InputColumns.requireStrings(uid + ": " + column.name() + " '" + name + "'", field);
         }
         StructType out = schema;
         for (String name : OUTPUT_COLUMNS) {

@@ -338,6 +338,14 @@ public record DeeBertConfig(
             throw new ModelFormatException("config.json: " + String.join(", ", oversized) + " cannot describe "
                     + "weights of " + tensors.size() + " tensors holding at most " + largestTensor + " values each");
         }
+        // transformers trains these heads with sigmoids or a regression loss; a DeeBERT exit is a softmax over
+        // labels, so such a model would load and score every row with wrong labels
+        JsonNode problemType = json.path("problem_type");
+        if (problemType.isTextual() && !problemType.asText().equals("single_label_classification")) {
+            throw new ModelFormatException("config.json: problem_type '" + problemType.asText() + "' is not"
+                    + " supported: DeeBERT gives each row one label (a softmax over the labels at every exit), as"
+                    + " single_label_classification does");
+        }
         ObjectNode fields = ((ObjectNode) json).deepCopy();
         if (!fields.hasNonNull("num_labels")) {
             JsonNode id2label = fields.path("id2label");

@@ -92,17 +92,8 @@ public final class SweepJob {
      */
     private Dataset<Row> labeledInput(SweepRequest request, List<String> labels) {
         Dataset<Row> raw = request.format().read(spark, request.data());
-        List<String> columns = Arrays.asList(raw.columns());
-        List<String> needed = new ArrayList<>(List.of(request.textCol(), request.labelCol()));
-        if (request.idCol() != null) {
-            needed.add(request.idCol());
-        }
-        for (String column : needed) {
-            if (!columns.contains(column)) {
-                throw new IllegalArgumentException(request.data() + " has no column '" + column + "' (columns: "
-                        + String.join(", ", columns) + ")");
-            }
-        }
+        InputColumns.check(request.data(), raw.schema(),
+                Arrays.asList(request.textCol(), request.labelCol(), request.idCol()), List.of(request.textCol()));
         Column label = InputColumns.named(request.labelCol()).cast("string");
         List<Column> nameToIndex = new ArrayList<>();
         for (int i = 0; i < labels.size(); i++) {

@@ -56,9 +56,9 @@ public final class ScoreJob {
         ModelDirectory model = request.model().verify();
         String modelDir = model.dir().toAbsolutePath().toString();
         DeeBertConfig config = model.config();
-        // A directory that holds no files yet (a feed before its first delivery) is an input of no rows: Spark
-        // infers no schema from no files, and no format can be told from them.
-        boolean empty = InputFormat.holdsNoFiles(request.input());
+        // An empty file, or a directory that holds no files yet (a feed before its first delivery), is an input
+        // of no rows: Spark infers no schema from no bytes, and no format can be told from no files.
+        boolean empty = InputFormat.holdsNothingToRead(request.input());
         InputFormat format = request.format() != null || empty ? request.format() : InputFormat.guess(request.input());
         Dataset<Row> raw = empty ? null : read(format, request.input());
         ScorerInput columns = new ScorerInput(request);

@@ -21,24 +21,11 @@ import org.apache.spark.sql.types.StructType;
  * {@code --id-col} where such duplicates matter.
  */
 record ScorerInput(ScoreRequest request) {
-    /** Fails, naming the column, when the input lacks a column the request reads. */
+    /** Fails, naming the column, when the input lacks a column the request reads or a text column holds no text. */
     void check(StructType schema) {
-        List<String> columns = Arrays.asList(schema.fieldNames());
-        List<String> needed = new ArrayList<>();
-        needed.add(request.textCol());
-        if (request.idCol() != null) {
-            needed.add(request.idCol());
-        }
-        if (request.textBCol() != null) {
-            needed.add(request.textBCol());
-        }
-        needed.addAll(request.keepCols());
-        for (String column : needed) {
-            if (!columns.contains(column)) {
-                throw new IllegalArgumentException(request.input() + " has no column '" + column + "' (columns: "
-                        + String.join(", ", columns) + ")");
-            }
-        }
+        List<String> read = new ArrayList<>(Arrays.asList(request.textCol(), request.idCol(), request.textBCol()));
+        read.addAll(request.keepCols());
+        InputColumns.check(request.input(), schema, read, Arrays.asList(request.textCol(), request.textBCol()));
     }
 
     Dataset<Row> select(Dataset<Row> raw) {

@@ -43,15 +43,13 @@ final class TrainingTable {
                 ? spark.read().option("multiLine", true).json(path.toString()) : chosen.read(spark, path);
         List<String> columns = Arrays.asList(table.columns());
         String ids = idCol != null || !columns.contains(DEFAULT_ID_COL) ? idCol : DEFAULT_ID_COL;
+        InputColumns.check(path, table.schema(), Arrays.asList(textCol, labelCol, textBCol, ids),
+                Arrays.asList(textCol, textBCol));
         List<Column> selected = new ArrayList<>();
         for (String name : new String[] {textCol, labelCol, textBCol, ids}) {
-            if (name == null) {
-                continue;
+            if (name != null) {
+                selected.add(InputColumns.named(name).cast("string").as(name));
             }
-            if (!columns.contains(name)) {
-                throw new IllegalArgumentException(path + ": no column '" + name + "' (columns: " + columns + ")");
-            }
-            selected.add(InputColumns.named(name).cast("string").as(name));
         }
         List<Row> rows = table.select(selected.toArray(new Column[0])).collectAsList();
         List<Example> examples = new ArrayList<>(rows.size());

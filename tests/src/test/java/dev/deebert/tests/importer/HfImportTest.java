@@ -188,6 +188,32 @@ class HfImportTest {
         assertFalse(Files.exists(out));
     }
 
+    /**
+     * A multi-label classifier (transformers writes {@code "problem_type": "multi_label_classification"} into
+     * config.json when one is configured so) was trained with a sigmoid per label: imported, every row would get
+     * the softmax's single label. Refused, as is regression.
+     */
+    @Test
+    void multiLabelAndRegressionCheckpointsAreRefused() throws IOException {
+        for (String problemType : List.of("multi_label_classification", "regression")) {
+            Path dir = Files.createDirectories(tmp.resolve(problemType));
+            try (Stream<Path> files = Files.list(Fixtures.hf("bert-cls"))) {
+                for (Path file : files.toList()) {
+                    Files.copy(file, dir.resolve(file.getFileName()));
+                }
+            }
+            ObjectNode config = (ObjectNode) new ObjectMapper().readTree(dir.resolve(ModelDirectory.CONFIG).toFile());
+            config.put("problem_type", problemType);
+            Files.writeString(dir.resolve(ModelDirectory.CONFIG), config.toString());
+            Path out = tmp.resolve("model-" + problemType);
+            Outcome refused = deebert("import", "--hf", dir.toString(), "--out", out.toString());
+            assertEquals(2, refused.code(), refused.stderr());
+            assertTrue(refused.stderr().contains("problem_type '" + problemType + "' is not supported"),
+                    refused.stderr());
+            assertFalse(Files.exists(out));
+        }
+    }
+
     @Test
     void existingOutputIsKeptWithoutForce() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("model"));

@@ -33,6 +33,7 @@ import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,6 +126,10 @@ class DeeBertClassifierTest {
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> classifier().setTextCol("body").transform(rows));
         assertTrue(missing.getMessage().contains("textCol 'body' is not a column"), missing.getMessage());
+
+        IllegalArgumentException numbers = assertThrows(IllegalArgumentException.class,
+                () -> classifier().transform(rows.withColumn("text", functions.length(functions.col("text")))));
+        assertTrue(numbers.getMessage().contains("textCol 'text' holds int, not text (string)"), numbers.getMessage());
     }
 
     @Test

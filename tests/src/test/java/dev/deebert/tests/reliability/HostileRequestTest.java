@@ -91,6 +91,27 @@ class HostileRequestTest {
         assertFalse(Files.exists(out), "nothing written");
     }
 
+    /** Spark would read the line as a row of nulls, to fail as "text is null" under a made-up id. */
+    @Test
+    void malformedJsonLineIsRefusedNamingIt() throws IOException {
+        Path input = Files.writeString(tmp.resolve("malformed.jsonl"), Files.readString(corpus)
+                + "{\"doc\": \"broken\", \"text\": \"no closing brace\"\n");
+        Path out = tmp.resolve("malformed-out");
+        assertRefused(score(Fixtures.golden("bert"), input, out),
+                "lines that are no JSON object, e.g. {\"doc\": \"broken\", \"text\": \"no closing brace\"");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    /** Numbers cast to text would get plausible labels: a --text-col naming the wrong column goes unnoticed. */
+    @Test
+    void textColumnOfNumbersIsRefused() throws IOException {
+        Path input = Files.writeString(tmp.resolve("numbers.jsonl"),
+                "{\"doc\": \"a\", \"text\": 5}\n{\"doc\": \"b\", \"text\": 7}\n");
+        Path out = tmp.resolve("numbers-out");
+        assertRefused(score(Fixtures.golden("bert"), input, out), "column 'text' holds bigint, not text (string)");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
     @Test
     void outputRootThatIsAFileIsRefusedAndKept() throws IOException {
         Path out = Files.writeString(tmp.resolve("output-is-a-file"), "keep me");

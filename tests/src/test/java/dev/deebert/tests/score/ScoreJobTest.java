@@ -272,6 +272,18 @@ class ScoreJobTest {
         assertEquals(20, predictions.filter(col("label").isin("neg", "neu", "pos")).count());
     }
 
+    /** A file of no bytes (a feed's delivery before it is written, say) is a run of no rows, as an empty directory is. */
+    @Test
+    void anEmptyFileIsARunOfNoRows() throws IOException {
+        Path empty = Files.createFile(tmp.resolve("empty.jsonl"));
+        Path out = tmp.resolve("empty-file");
+        new ScoreJob(spark).run(request(empty, out, 0.5, "empty", "doc"));
+        Row run = table(out, "runs").first();
+        assertEquals("succeeded", run.<String>getAs("status"));
+        assertEquals(0L, run.<Long>getAs("rows"));
+        assertEquals(0, table(out, "partition_stats").count());
+    }
+
     @Test
     void rerunOfARunIdReplacesItsRows() {
         Path out = tmp.resolve("rerun");
