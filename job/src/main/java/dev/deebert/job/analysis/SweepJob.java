@@ -100,8 +100,10 @@ public final class SweepJob {
             nameToIndex.add(lit(labels.get(i)));
             nameToIndex.add(lit(i));
         }
-        Column index = label.rlike("^[0-9]{1,9}$");
-        Column byIndex = when(index.and(label.cast("int").lt(labels.size())), label.cast("int"));
+        // an index may come as 1.0: pandas writes an integer column that holds a missing value as floats
+        Column index = label.rlike("^[0-9]{1,9}(\\.0+)?$");
+        Column asIndex = label.cast("double").cast("int");
+        Column byIndex = when(index.and(asIndex.lt(labels.size())), asIndex);
         Column labelIndex = coalesce(element_at(map(nameToIndex.toArray(Column[]::new)), label), byIndex);
         Column text = InputColumns.named(request.textCol()).cast("string");
         Column noTextB = lit(null).cast("string");

@@ -208,6 +208,28 @@ class SweepJobTest {
         }
     }
 
+    /** Label indices as pandas writes an integer column that held a missing value: 0.0, 1.0, 2.0. */
+    @Test
+    void labelIndicesWrittenAsFloatsAreIndices() {
+        List<Map<String, Object>> rows = LabeledCorpus.rows(12, 3);
+        Map<String, Integer> expected = new HashMap<>();
+        for (Map<String, Object> row : rows) {
+            int index = Arrays.asList(LabeledCorpus.LABELS).indexOf((String) row.get("label"));
+            expected.put((String) row.get("doc"), index);
+            row.put("label", (double) index);
+        }
+        Path data = LabeledCorpus.write(tmp.resolve("float-labels.jsonl"), rows);
+        Path out = tmp.resolve("float-labels");
+        assertEquals(0, DeeBertMain.execute("sweep", "--model", Fixtures.golden("bert").toString(), "--input",
+                data.toString(), "--id-col", "doc", "--output", out.toString(), "--max-seq-len", "24",
+                "--run-id", "floats"));
+        List<Row> traced = table(out, "sweep_rows").collectAsList();
+        assertEquals(rows.size(), traced.size());
+        for (Row row : traced) {
+            assertEquals(expected.get(row.<String>getAs("id")), row.<Integer>getAs("label_index"));
+        }
+    }
+
     @Test
     void unknownLabelsAndMissingColumnsAreUserErrors() {
         List<Map<String, Object>> rows = LabeledCorpus.rows(10, 5);
