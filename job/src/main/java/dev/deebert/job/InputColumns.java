@@ -1,5 +1,6 @@
 package dev.deebert.job;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -25,7 +26,7 @@ public final class InputColumns {
      * Fails, naming the column, when {@code schema} (of {@code input}) lacks one of {@code read} (nulls are
      * options not given) or when one of {@code texts} among them holds no strings.
      */
-    public static void check(Object input, StructType schema, List<String> read, List<String> texts) {
+    public static void check(Path input, StructType schema, List<String> read, List<String> texts) {
         List<String> columns = Arrays.asList(schema.fieldNames());
         for (String column : read.stream().filter(Objects::nonNull).toList()) {
             if (!columns.contains(column)) {
