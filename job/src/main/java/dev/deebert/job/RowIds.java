@@ -16,8 +16,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 
 /**
- * Row ids: the input's id column where given and not null, else a hash of the row's texts plus its rank
- * among identical texts of the same read, the same on every rerun whatever the partitioning. Scoring and
+ * Row ids: without an id column, a hash of the row's texts plus its rank among identical texts of the same
+ * read; with one, its value, or where that is null a hash of the row's texts plus a hash of the whole row (rows
+ * equal in every column share it). Either is the same on every rerun whatever the partitioning. Scoring and
  * sweeps share the rule, so their outputs over one input join on {@code id}. Ranks count within one read
  * (an incremental micro-batch is one read), so identical texts of different reads share an id.
  */
@@ -35,8 +36,11 @@ public final class RowIds {
                 coalesce(textB, lit("\u0000"))), 256), 1, 16);
         // to_json orders any column type, maps included, which a sort on the columns themselves refuses
         Column everything = to_json(struct(Arrays.stream(input.columns()).map(InputColumns::named).toArray(Column[]::new)));
-        Column derived = concat_ws("-", hash,
-                row_number().over(Window.partitionBy(hash).orderBy(everything)).cast("string"));
-        return idCol == null ? derived : coalesce(InputColumns.named(idCol).cast("string"), derived);
+        if (idCol == null) {
+            return concat_ws("-", hash, row_number().over(Window.partitionBy(hash).orderBy(everything)).cast("string"));
+        }
+        // A rank would shuffle every row to number the few whose id is null: those are told apart by the whole row
+        return coalesce(InputColumns.named(idCol).cast("string"),
+                concat_ws("-", hash, substring(sha2(everything, 256), 1, 16)));
     }
 }
