@@ -27,7 +27,8 @@ import java.util.stream.Stream;
 
 /**
  * A Hugging Face model directory as transformers' {@code save_pretrained} writes it: config.json,
- * model.safetensors or a sharded checkpoint (model.safetensors.index.json and its shards), tokenizer.json.
+ * model.safetensors or a sharded checkpoint (model.safetensors.index.json and its shards), tokenizer.json or the
+ * vocabulary files of transformers' slow tokenizers ({@link HfTokenizer}).
  * Opening one checks everything but the tensor values, from config.json and the safetensors headers alone:
  * the architecture, every tensor's name, dtype and shape. Pickle checkpoints are never read.
  */
@@ -46,17 +47,18 @@ final class HfCheckpoint {
     /** A tensor as the checkpoint's headers describe it. */
     private record Stored(Path file, SafeTensorsFile.Entry entry) {}
 
-    private final Path dir;
     private final String architecture;
     private final DeeBertConfig config;
     /** Every tensor the import keeps, by canonical name. */
     private final Map<String, Stored> tensors;
+    private final HfTokenizer tokenizer;
 
-    private HfCheckpoint(Path dir, String architecture, DeeBertConfig config, Map<String, Stored> tensors) {
-        this.dir = dir;
+    private HfCheckpoint(String architecture, DeeBertConfig config, Map<String, Stored> tensors,
+                         HfTokenizer tokenizer) {
         this.architecture = architecture;
         this.config = config;
         this.tensors = tensors;
+        this.tokenizer = tokenizer;
     }
 
     static HfCheckpoint open(Path dir) throws IOException {
@@ -68,9 +70,9 @@ final class HfCheckpoint {
         Layout declared = Layout.declared(json, dir);
         Map<String, Stored> stored = storedTensors(dir);
         Layout layout = declared != null ? declared : Layout.inferred(json, stored.keySet(), dir);
-        requireFile(dir, ModelDirectory.TOKENIZER);
+        HfTokenizer tokenizer = HfTokenizer.of(dir, json.path("model_type").asText());
         DeeBertConfig config = DeeBertConfig.fromJson(json, stored.values().stream().map(Stored::entry).toList());
-        return new HfCheckpoint(dir, layout.architecture(), config, check(dir, layout, config, stored));
+        return new HfCheckpoint(layout.architecture(), config, check(dir, layout, config, stored), tokenizer);
     }
 
     private static Path requireFile(Path dir, String name) {
@@ -274,7 +276,7 @@ final class HfCheckpoint {
         return kept;
     }
 
-    private static JsonNode readJson(Path file) {
+    static JsonNode readJson(Path file) {
         try {
             return JSON.readTree(file.toFile());
         } catch (IOException e) {
@@ -297,8 +299,8 @@ final class HfCheckpoint {
         return tensors.containsKey(TensorNames.FINAL_HEAD.classifier().weight());
     }
 
-    Path tokenizer() {
-        return dir.resolve(ModelDirectory.TOKENIZER);
+    HfTokenizer tokenizer() {
+        return tokenizer;
     }
 
     /** Every tensor to import under its canonical name, as float32. */

@@ -56,7 +56,9 @@ public final class ImportCommand implements Callable<Integer> {
         OnnxFiles files;
 
         @Option(names = "--hf", description = "A Hugging Face model directory (save_pretrained): config.json, "
-                + "model.safetensors or a sharded checkpoint, tokenizer.json. BertModel, "
+                + "model.safetensors or a sharded checkpoint, tokenizer.json (or, without it, BertTokenizer's "
+                + "vocab.txt or RobertaTokenizer's vocab.json and merges.txt, with tokenizer_config.json's options). "
+                + "BertModel, "
                 + "BertForSequenceClassification, RobertaModel, RobertaForSequenceClassification, XLM-RoBERTa.")
         Path hf;
     }
@@ -139,8 +141,20 @@ public final class ImportCommand implements Callable<Integer> {
             throw new IllegalArgumentException(labelNames.size() + " labels given but the classifier of " + dir
                     + " has " + checkpoint.config().numLabels());
         }
-        write(dir.toString(), checkpoint.architecture(), checkpoint.config().withLabels(labelNames),
-                checkpoint.tensors(), checkpoint.tokenizer());
+        HfTokenizer hfTokenizer = checkpoint.tokenizer();
+        Path tokenizer = Files.createTempFile("deebert-import-", ".json");
+        try {
+            hfTokenizer.write(tokenizer);
+            write(dir.toString(), checkpoint.architecture(), checkpoint.config().withLabels(labelNames),
+                    checkpoint.tensors(), tokenizer);
+        } finally {
+            Files.deleteIfExists(tokenizer);
+        }
+        if (hfTokenizer.isBuilt()) {
+            spec.commandLine().getOut().printf("tokenizer.json built from %s, as transformers builds it%n",
+                    hfTokenizer.source());
+            spec.commandLine().getOut().flush();
+        }
     }
 
     /**

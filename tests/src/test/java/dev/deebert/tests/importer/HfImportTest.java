@@ -68,12 +68,15 @@ class HfImportTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert-cls", "roberta-cls", "xlm-roberta-cls-sharded"})
+    @ValueSource(strings = {"bert-cls", "roberta-cls", "xlm-roberta-cls-sharded", "bert-cls-vocab",
+        "roberta-cls-vocab"})
     void finalExitGivesTheClassifiersOwnLogits(String checkpoint) throws IOException {
         Path out = tmp.resolve("model");
         Outcome imported = deebert("import", "--hf", Fixtures.hf(checkpoint).toString(), "--out", out.toString());
         assertEquals(0, imported.code(), imported.stderr());
         assertTrue(imported.stdout().contains("pretrained pooler, pretrained classifier"), imported.stdout());
+        assertEquals(checkpoint.endsWith("-vocab"), imported.stdout().contains("tokenizer.json built from"),
+                imported.stdout());
 
         ModelDirectory model = ModelDirectory.open(out);
         assertEquals(List.of("neg", "neu", "pos"), model.config().labelNames());
@@ -177,6 +180,40 @@ class HfImportTest {
         assertTrue(refused.stderr().contains("pickle checkpoint(s) [pytorch_model.bin]")
                 && refused.stderr().contains("st.save_file"), refused.stderr());
         assertFalse(Files.exists(out));
+    }
+
+    /**
+     * Without tokenizer.json, what import --hf cannot build one from (XLM-RoBERTa's SentencePiece model, a
+     * tokenizer class other than BERT's, no vocabulary at all) is refused with how transformers writes one.
+     */
+    @Test
+    void tokenizerItCannotBuildIsRefusedWithHowToWriteOne() throws IOException {
+        Path xlmr = copyWithout(Fixtures.hf("xlm-roberta-cls-sharded"), "xlmr", ModelDirectory.TOKENIZER);
+        Files.write(xlmr.resolve("sentencepiece.bpe.model"), new byte[] {1});
+        Path japanese = copyWithout(Fixtures.hf("bert-cls-vocab"), "japanese", "tokenizer_config.json");
+        Files.writeString(japanese.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"BertJapaneseTokenizer\"}");
+        Path none = copyWithout(Fixtures.hf("bert-cls-vocab"), "none", "vocab.txt");
+        for (Path dir : List.of(xlmr, japanese, none)) {
+            Path out = tmp.resolve("model-" + dir.getFileName());
+            Outcome refused = deebert("import", "--hf", dir.toString(), "--out", out.toString());
+            assertEquals(2, refused.code(), refused.stderr());
+            assertTrue(refused.stderr().contains("missing tokenizer.json")
+                    && refused.stderr().contains("AutoTokenizer.from_pretrained('" + dir + "').save_pretrained"),
+                    refused.stderr());
+            assertFalse(Files.exists(out));
+        }
+        Outcome japaneseRefused = deebert("import", "--hf", japanese.toString(), "--out", tmp.resolve("j").toString());
+        assertTrue(japaneseRefused.stderr().contains("names BertJapaneseTokenizer"), japaneseRefused.stderr());
+    }
+
+    private Path copyWithout(Path checkpoint, String name, String left) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        try (Stream<Path> files = Files.list(checkpoint)) {
+            for (Path file : files.filter(f -> !f.getFileName().toString().equals(left)).toList()) {
+                Files.copy(file, dir.resolve(file.getFileName()));
+            }
+        }
+        return dir;
     }
 
     @Test
