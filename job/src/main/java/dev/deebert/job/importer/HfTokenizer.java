@@ -115,7 +115,8 @@ final class HfTokenizer {
         for (int id = 0; id < lines.size(); id++) {
             vocab.put(lines.get(id), id);
         }
-        Map<String, String> specials = specials(BERT_SPECIALS, config, specialTokensMap);
+        Map<String, String> specials = specials(dir, BERT_SPECIALS, List.of("unk_token", "cls_token", "sep_token"),
+                config, specialTokensMap);
         ObjectNode tokenizer = header(dir, specials, vocab, config);
 
         ObjectNode normalizer = tokenizer.putObject("normalizer").put("type", "BertNormalizer").put("clean_text", true)
@@ -158,7 +159,8 @@ final class HfTokenizer {
             }
             vocab.put(entry.getKey(), entry.getValue().asInt());
         }
-        Map<String, String> specials = specials(ROBERTA_SPECIALS, config, specialTokensMap);
+        Map<String, String> specials = specials(dir, ROBERTA_SPECIALS, List.of("cls_token", "sep_token"), config,
+                specialTokensMap);
         ObjectNode tokenizer = header(dir, specials, vocab, config);
 
         boolean addPrefixSpace = config.path("add_prefix_space").asBoolean(false);
@@ -207,8 +209,12 @@ final class HfTokenizer {
         Map<Integer, ObjectNode> added = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = config.path("added_tokens_decoder").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
-            int id = Integer.parseInt(entry.getKey());
             JsonNode token = entry.getValue();
+            if (!entry.getKey().matches("\\d+") || !token.path("content").isTextual()) {
+                throw new ModelFormatException(dir.resolve(CONFIG) + ": added_tokens_decoder entry '" + entry.getKey()
+                        + "' is not an id and a token with its content: " + token);
+            }
+            int id = Integer.parseInt(entry.getKey());
             added.put(id, addedToken(id, token.path("content").asText(), token.path("single_word").asBoolean(false),
                     token.path("lstrip").asBoolean(false), token.path("rstrip").asBoolean(false),
                     token.path("normalized").asBoolean(false), token.path("special").asBoolean(false)));
@@ -239,15 +245,21 @@ final class HfTokenizer {
 
     /**
      * Each role's token: special_tokens_map.json's, else tokenizer_config.json's, else transformers' default; a
-     * token is written as text or as an AddedToken object with its content.
+     * token is written as text or as an AddedToken object with its content, and a role set to null has none. The
+     * roles the tokenizer cannot do without ({@code required}) must have one.
      */
-    private static Map<String, String> specials(Map<String, String> defaults, JsonNode config,
-                                                JsonNode specialTokensMap) {
+    private static Map<String, String> specials(Path dir, Map<String, String> defaults, List<String> required,
+                                                JsonNode config, JsonNode specialTokensMap) {
         Map<String, String> specials = new LinkedHashMap<>();
         defaults.forEach((role, fallback) -> {
             JsonNode given = specialTokensMap.has(role) ? specialTokensMap.get(role) : config.path(role);
-            String token = given.isObject() ? given.path("content").asText(null) : given.asText(null);
-            specials.put(role, given.isNull() || token == null ? fallback : token);
+            String token = given.isMissingNode() ? fallback
+                    : given.isObject() ? given.path("content").asText(null) : given.textValue();
+            if (token != null) {
+                specials.put(role, token);
+            } else if (required.contains(role)) {
+                throw new ModelFormatException(dir + ": the tokenizer has no " + role + ", which it needs");
+            }
         });
         return specials;
     }

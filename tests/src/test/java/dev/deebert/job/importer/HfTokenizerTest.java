@@ -4,12 +4,14 @@ import static dev.deebert.tests.JsonArrays.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deebert.model.ModelFormatException;
 import dev.deebert.tests.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
@@ -85,6 +87,21 @@ class HfTokenizerTest {
         Path copy = tmp.resolve("tokenizer.json");
         tokenizer.write(copy);
         assertEquals(-1, Files.mismatch(Fixtures.hf("bert-cls").resolve("tokenizer.json"), copy));
+    }
+
+    @Test
+    void aSpecialTokenTheVocabularyLacksIsRefusedByRole() throws IOException {
+        Path dir = vocabTxtCheckpoint("defaults");
+        List<String> vocab = Files.readAllLines(dir.resolve(HfTokenizer.VOCAB_TXT));
+        Files.write(dir.resolve(HfTokenizer.VOCAB_TXT), vocab.stream().map(t -> t.equals("[CLS]") ? "[unused-cls]" : t)
+                .toList());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> HfTokenizer.of(dir, "bert"));
+        assertTrue(e.getMessage().contains("the cls_token '[CLS]' is not in the vocabulary"), e.getMessage());
+
+        Files.write(dir.resolve(HfTokenizer.VOCAB_TXT), vocab);
+        Files.writeString(dir.resolve(HfTokenizer.CONFIG), "{\"sep_token\": null}");
+        e = assertThrows(ModelFormatException.class, () -> HfTokenizer.of(dir, "bert"));
+        assertTrue(e.getMessage().contains("the tokenizer has no sep_token"), e.getMessage());
     }
 
     /** vocab.txt, with the option set's tokenizer_config.json where make_hf.py wrote one (not for the defaults). */
