@@ -117,15 +117,11 @@ public final class ImportCommand implements Callable<Integer> {
             backbone = BertOnnxBackbone.from(OnnxGraph.read(in, from.description()), numHeads, from.description());
         }
         DeeBertConfig config = backbone.config(modelType, labelNames, layerNormEps);
-        Path tokenizer = Files.createTempFile("deebert-import-", ".json");
-        try {
+        write(from.description(), config.modelType(), config, backbone.tensors(), file -> {
             try (InputStream in = from.openTokenizer()) {
-                Files.copy(in, tokenizer, StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
             }
-            write(from.description(), config.modelType(), config, backbone.tensors(), tokenizer);
-        } finally {
-            Files.deleteIfExists(tokenizer);
-        }
+        });
     }
 
     private void importHf(Path dir) throws IOException {
@@ -141,20 +137,20 @@ public final class ImportCommand implements Callable<Integer> {
             throw new IllegalArgumentException(labelNames.size() + " labels given but the classifier of " + dir
                     + " has " + checkpoint.config().numLabels());
         }
-        HfTokenizer hfTokenizer = checkpoint.tokenizer();
-        Path tokenizer = Files.createTempFile("deebert-import-", ".json");
-        try {
-            hfTokenizer.write(tokenizer);
-            write(dir.toString(), checkpoint.architecture(), checkpoint.config().withLabels(labelNames),
-                    checkpoint.tensors(), tokenizer);
-        } finally {
-            Files.deleteIfExists(tokenizer);
-        }
-        if (hfTokenizer.isBuilt()) {
+        HfTokenizer tokenizer = checkpoint.tokenizer();
+        write(dir.toString(), checkpoint.architecture(), checkpoint.config().withLabels(labelNames),
+                checkpoint.tensors(), tokenizer::write);
+        if (tokenizer.isBuilt()) {
             spec.commandLine().getOut().printf("tokenizer.json built from %s, as transformers builds it%n",
-                    hfTokenizer.source());
+                    tokenizer.source());
             spec.commandLine().getOut().flush();
         }
+    }
+
+    /** Writes the tokenizer.json of the model being imported into a file. */
+    @FunctionalInterface
+    private interface TokenizerWriter {
+        void writeTo(Path file) throws IOException;
     }
 
     /**
@@ -162,13 +158,17 @@ public final class ImportCommand implements Callable<Integer> {
      * them) plus new exits for the rest ({@link UntrainedExits}).
      */
     private void write(String from, String kind, DeeBertConfig config, Map<String, HostTensor> imported,
-                       Path tokenizer) throws IOException {
+                       TokenizerWriter tokenizer) throws IOException {
         Map<String, HostTensor> tensors = new LinkedHashMap<>(imported);
         tensors.putAll(UntrainedExits.create(config, imported, seed));
+        Path tokenizerFile = Files.createTempFile("deebert-import-", ".json");
         try (NDManager manager = Engines.newManager(Device.cpu())) {
+            tokenizer.writeTo(tokenizerFile);
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             tensors.forEach((name, t) -> arrays.put(name, t.toNDArray(manager)));
-            ModelDirectory.write(out.dir(), DeeBertWeights.of(config, arrays), tokenizer, out.force());
+            ModelDirectory.write(out.dir(), DeeBertWeights.of(config, arrays), tokenizerFile, out.force());
+        } finally {
+            Files.deleteIfExists(tokenizerFile);
         }
 
         PrintWriter stdout = spec.commandLine().getOut();
