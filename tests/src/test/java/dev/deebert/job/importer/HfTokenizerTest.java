@@ -24,13 +24,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A tokenizer built from BertTokenizer's vocab.txt gives the ids transformers gives from the same files
- * (tests/fixtures/make_hf.py: BGE-small's real vocabulary, each set of BertTokenizer options, texts with accents,
- * CJK, control characters, over-long words and special tokens), and, with the defaults, the ids of the
- * tokenizer.json BGE-small ships (bert-base-uncased's, converted by transformers) on every corpus mail.
+ * A tokenizer built from BertTokenizer's vocab.txt or RobertaTokenizer's vocab.json and merges.txt gives the ids
+ * transformers gives from the same files (tests/fixtures/make_hf.py: BGE-small's real vocabulary and a byte-level
+ * BPE one, each set of options, texts with accents, CJK, control characters, over-long words and special
+ * tokens), and, with BERT's defaults, the ids of the tokenizer.json BGE-small ships (bert-base-uncased's,
+ * converted by transformers) on every corpus mail.
  */
 class HfTokenizerTest {
     private static final Map<String, String> UNTRUNCATED = Map.of("addSpecialTokens", "true", "truncation", "false",
@@ -40,13 +41,14 @@ class HfTokenizerTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"defaults", "cased", "keep-accents-no-cjk", "cased-strip-accents"})
-    void vocabTxtTokenizesAsTransformersDoes(String options) throws IOException {
-        JsonNode variant = new ObjectMapper().readTree(Fixtures.hf("expected.json").toFile()).path("vocab_txt")
-                .path(options);
+    @CsvSource({"vocab-txt, defaults", "vocab-txt, cased", "vocab-txt, keep-accents-no-cjk",
+        "vocab-txt, cased-strip-accents", "vocab-json, defaults", "vocab-json, add-prefix-space"})
+    void vocabularyFilesTokenizeAsTransformersDoes(String files, String options) throws IOException {
+        JsonNode variant = new ObjectMapper().readTree(Fixtures.hf("expected.json").toFile())
+                .path(files.replace('-', '_')).path(options);
         assertEquals(options.equals("defaults"), variant.path("options").isNull());
-        Path dir = vocabTxtCheckpoint(options);
-        try (HuggingFaceTokenizer tokenizer = built(dir)) {
+        Path dir = checkpoint(files, options);
+        try (HuggingFaceTokenizer tokenizer = built(dir, files.equals("vocab-txt") ? "bert" : "roberta")) {
             int cases = 0;
             for (JsonNode c : variant.path("cases")) {
                 String text = c.path("text").asText();
@@ -71,7 +73,7 @@ class HfTokenizerTest {
             mails = files.filter(Files::isRegularFile).sorted().toList();
         }
         assertFalse(mails.isEmpty());
-        try (HuggingFaceTokenizer ours = built(vocabTxtCheckpoint("defaults"));
+        try (HuggingFaceTokenizer ours = built(checkpoint("vocab-txt", "defaults"), "bert");
              HuggingFaceTokenizer theirs = HuggingFaceTokenizer.newInstance(published, UNTRUNCATED)) {
             for (Path mail : mails) {
                 String text = Files.readString(mail, StandardCharsets.ISO_8859_1);
@@ -91,7 +93,7 @@ class HfTokenizerTest {
 
     @Test
     void aSpecialTokenTheVocabularyLacksIsRefusedByRole() throws IOException {
-        Path dir = vocabTxtCheckpoint("defaults");
+        Path dir = checkpoint("vocab-txt", "defaults");
         List<String> vocab = Files.readAllLines(dir.resolve(HfTokenizer.VOCAB_TXT));
         Files.write(dir.resolve(HfTokenizer.VOCAB_TXT), vocab.stream().map(t -> t.equals("[CLS]") ? "[unused-cls]" : t)
                 .toList());
@@ -104,19 +106,25 @@ class HfTokenizerTest {
         assertTrue(e.getMessage().contains("the tokenizer has no sep_token"), e.getMessage());
     }
 
-    /** vocab.txt, with the option set's tokenizer_config.json where make_hf.py wrote one (not for the defaults). */
-    private Path vocabTxtCheckpoint(String options) throws IOException {
-        Path dir = Files.createDirectories(tmp.resolve(options));
-        Files.copy(Fixtures.hf("vocab-txt").resolve(HfTokenizer.VOCAB_TXT), dir.resolve(HfTokenizer.VOCAB_TXT));
-        Path config = Fixtures.hf("vocab-txt").resolve(options).resolve(HfTokenizer.CONFIG);
+    /**
+     * make_hf.py's vocabulary files ({@code files}: vocab-txt, vocab-json), with the option set's
+     * tokenizer_config.json where it wrote one (not for the defaults).
+     */
+    private Path checkpoint(String files, String options) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(files + "-" + options));
+        for (String vocabulary : files.equals("vocab-txt") ? List.of(HfTokenizer.VOCAB_TXT)
+                : List.of(HfTokenizer.VOCAB_JSON, HfTokenizer.MERGES)) {
+            Files.copy(Fixtures.hf(files).resolve(vocabulary), dir.resolve(vocabulary));
+        }
+        Path config = Fixtures.hf(files).resolve(options).resolve(HfTokenizer.CONFIG);
         if (Files.exists(config)) {
             Files.copy(config, dir.resolve(HfTokenizer.CONFIG));
         }
         return dir;
     }
 
-    private HuggingFaceTokenizer built(Path dir) throws IOException {
-        HfTokenizer tokenizer = HfTokenizer.of(dir, "bert");
+    private HuggingFaceTokenizer built(Path dir, String modelType) throws IOException {
+        HfTokenizer tokenizer = HfTokenizer.of(dir, modelType);
         assertTrue(tokenizer.isBuilt());
         Path json = dir.resolve("built-tokenizer.json");
         tokenizer.write(json);
