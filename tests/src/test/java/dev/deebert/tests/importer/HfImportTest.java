@@ -206,10 +206,11 @@ class HfImportTest {
         assertTrue(japaneseRefused.stderr().contains("names BertJapaneseTokenizer"), japaneseRefused.stderr());
     }
 
-    private Path copyWithout(Path checkpoint, String name, String left) throws IOException {
+    /** A copy of {@code checkpoint}'s files, but those named {@code left}, in tmp/{@code name}. */
+    private Path copyWithout(Path checkpoint, String name, String... left) throws IOException {
         Path dir = Files.createDirectories(tmp.resolve(name));
         try (Stream<Path> files = Files.list(checkpoint)) {
-            for (Path file : files.filter(f -> !f.getFileName().toString().equals(left)).toList()) {
+            for (Path file : files.filter(f -> !List.of(left).contains(f.getFileName().toString())).toList()) {
                 Files.copy(file, dir.resolve(file.getFileName()));
             }
         }
@@ -233,12 +234,7 @@ class HfImportTest {
     @Test
     void multiLabelAndRegressionCheckpointsAreRefused() throws IOException {
         for (String problemType : List.of("multi_label_classification", "regression")) {
-            Path dir = Files.createDirectories(tmp.resolve(problemType));
-            try (Stream<Path> files = Files.list(Fixtures.hf("bert-cls"))) {
-                for (Path file : files.toList()) {
-                    Files.copy(file, dir.resolve(file.getFileName()));
-                }
-            }
+            Path dir = copyWithout(Fixtures.hf("bert-cls"), problemType);
             ObjectNode config = (ObjectNode) new ObjectMapper().readTree(dir.resolve(ModelDirectory.CONFIG).toFile());
             config.put("problem_type", problemType);
             Files.writeString(dir.resolve(ModelDirectory.CONFIG), config.toString());
@@ -278,12 +274,7 @@ class HfImportTest {
         Path out = tmp.resolve("model");
         assertEquals(0, deebert("import", "--hf", Fixtures.hf("bert-cls").toString(), "--out", out.toString()).code());
         String before = ModelDirectory.open(out).weightsSha256();
-        Path mismatched = Files.createDirectories(tmp.resolve("mismatched"));
-        try (Stream<Path> files = Files.list(Fixtures.hf("bert-cls"))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, mismatched.resolve(file.getFileName()));
-            }
-        }
+        Path mismatched = copyWithout(Fixtures.hf("bert-cls"), "mismatched");
         try (InputStream bge = getClass().getResourceAsStream("/bge-small-en-v1.5-tokenizer.json")) {
             Files.copy(bge, mismatched.resolve(ModelDirectory.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
         }
